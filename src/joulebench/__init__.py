@@ -1,0 +1,42 @@
+"""joulebench: what each compressed variant of a model costs in energy and buys in accuracy.
+
+``measure(workload)`` gives energy and time per call with 95% intervals, gross and net, from a
+device meter (RAPL, NVML), or an estimate/simulation that says so everywhere.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from joulebench.errors import (
+    DeviceError,
+    JoulebenchError,
+    MeasurementError,
+    MeterUnavailableError,
+    ResultsError,
+    UserError,
+    WorkloadError,
+)
+from joulebench.harness import (
+    MeasureResult,
+    ProtocolSettings,
+    Summary,
+    measure,
+    measure_many,
+)
+
+__all__ = [
+    "DeviceError",
+    "JoulebenchError",
+    "MeasureResult",
+    "MeasurementError",
+    "MeterUnavailableError",
+    "ProtocolSettings",
+    "ResultsError",
+    "Summary",
+    "UserError",
+    "WorkloadError",
+    "__version__",
+    "measure",
+    "measure_many",
+]

@@ -1,0 +1,115 @@
+"""Text for people: tables of meters and results. These functions return text; the CLI prints."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from joulebench.devices.base import METHOD_LABELS
+from joulebench.devices.registry import MeterStatus
+from joulebench.harness.result import MeasureResult
+from joulebench.harness.stats import Summary
+
+_ENERGY_UNITS = ((1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ"))
+_TIME_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
+
+
+def render(table: Table, width: int = 140) -> str:
+    """A rich table as plain text."""
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, color_system=None, force_terminal=False).print(table)
+    return buffer.getvalue().rstrip("\n")
+
+
+def _scale(value: float, units: Sequence[tuple[float, str]]) -> tuple[float, str]:
+    for factor, unit in units:
+        if abs(value) >= factor:
+            return factor, unit
+    return units[-1]
+
+
+def format_quantity(summary: Summary | None, units: Sequence[tuple[float, str]]) -> str:
+    """``12.3 ± 0.4 mJ``: mean ± 95% half-width in a unit chosen for the mean."""
+    if summary is None:
+        return "—"
+    factor, unit = _scale(summary.mean, units)
+    return f"{summary.mean / factor:.4g} ± {summary.ci95 / factor:.2g} {unit}"
+
+
+def format_energy(summary: Summary | None) -> str:
+    """An energy summary, scaled to J, mJ, µJ or nJ."""
+    return format_quantity(summary, _ENERGY_UNITS)
+
+
+def format_time(summary: Summary | None) -> str:
+    """A time summary, scaled to s, ms, µs or ns."""
+    return format_quantity(summary, _TIME_UNITS)
+
+
+def format_meters(rows: Iterable[MeterStatus]) -> str:
+    """The ``joulebench meters`` table: every meter, available or not, why, and the fix."""
+    table = Table(title="Energy meters on this machine", show_lines=True)
+    for column in ("meter", "available", "method", "scope", "min window", "why / how to fix"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        why = row.reason if row.available else f"{row.reason}. FIX: {row.fix}"
+        table.add_row(
+            row.name,
+            "yes" if row.available else "no",
+            row.method,
+            row.scope,
+            f"{row.default_min_window_s:g} s",
+            why,
+        )
+    return render(table)
+
+
+def format_results(results: Sequence[MeasureResult]) -> str:
+    """A table of results, then what the figures are and how they were made."""
+    method = results[0].method if results else ""
+    title = f"Energy per call — {METHOD_LABELS.get(method, method)}"
+    table = Table(title=title)
+    for column in (
+        "workload",
+        "energy/call (gross)",
+        "net of idle",
+        "time/call",
+        "power",
+        "windows × calls",
+        "method",
+        "flags",
+    ):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        table.add_row(
+            r.label,
+            format_energy(r.energy_per_call_j),
+            format_energy(r.net_energy_per_call_j) if r.net_energy_per_call_j else "n/a",
+            format_time(r.duration_per_call_s),
+            f"{r.power_w.mean:.3g} W",
+            f"{r.energy_per_call_j.n} × {r.calls_per_window}",
+            r.method,
+            ", ".join(f.code for f in r.flags) or "—",
+        )
+    lines = [render(table)]
+    if results:
+        first = results[0]
+        idle = first.idle_power_w
+        lines.append(
+            "± is the 95% confidence half-width (Student t over the windows). Gross is what "
+            "drains a battery; net subtracts idle power"
+            + (f" ({idle.mean:.3g} ± {idle.ci95:.2g} W, measured the same way)." if idle else ".")
+        )
+        lines.append(
+            f"Meter: {first.meter} ({first.scope}) — {first.method_label}. {first.meter_reason}"
+        )
+        source = first.meter_details.get("source")
+        if source:
+            lines.append(f"Estimate: {source}")
+        for r in results:
+            for flag in r.flags:
+                lines.append(f"[{r.label}] {flag.code}: {flag.message}")
+    return "\n".join(lines)

@@ -1,0 +1,369 @@
+"""The measurement loop: warm up, calibrate, interleave windows, measure idle, summarise.
+
+Protocol (DESIGN.md, "How energy is measured"):
+
+1. Warm each workload up: at least ``warmup_calls`` calls and ``warmup_s`` seconds.
+2. Calibrate ``n`` calls per window so one window lasts at least ``min_window_s``.
+3. Take windows round-robin, A B C idle A B C idle ..., each after a random 0-200 ms sleep,
+   so slow drift (temperature, background load) spreads over every workload alike.
+4. Idle windows (a sleep of ``min_window_s``) measured the same way give idle power; net
+   energy per call = (E - P_idle x t) / n per window.
+5. After ``windows`` rounds, add rounds until ``target_ci`` is met or ``max_time_s`` passes.
+6. Summarise with Student-t 95% intervals and flag what a careful reader must know.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from joulebench.clock import SYSTEM_CLOCK, Clock
+from joulebench.devices.base import EnergyMeter, primary_reading
+from joulebench.devices.registry import choose_meter
+from joulebench.errors import (
+    InvalidWindowError,
+    JoulebenchError,
+    MeasurementError,
+    UserError,
+    WorkloadError,
+)
+from joulebench.harness import telemetry
+from joulebench.harness.drift import run_median_freq, window_drift
+from joulebench.harness.result import IDLE_LABEL, Discarded, MeasureResult, Window
+from joulebench.harness.settings import ProtocolSettings, make_settings
+from joulebench.harness.stats import summarize
+from joulebench.harness.summary import build_result
+
+Workload = Callable[[int], Any]
+"""``workload(n)`` runs ``n`` calls back to back."""
+HostProbe = Callable[[], telemetry.HostSnapshot]
+MAX_CALIBRATION_STEPS = 12
+CALIBRATION_MARGIN = 1.1
+"""Calibrate windows 10% longer than ``min_window_s``; a window that still ends short is
+topped up with more calls, so no window is ever shorter than ``min_window_s``."""
+TOP_UP_FRACTION = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Progress of a measurement, for a CLI or a log: ``kind`` is a short word."""
+
+    kind: str
+    label: str
+    message: str
+
+
+def _noop(_: Event) -> None:
+    return None
+
+
+class _Session:
+    """State of one measurement run (not public: use :func:`measure` / :func:`measure_many`)."""
+
+    def __init__(
+        self,
+        meter: EnergyMeter,
+        settings: ProtocolSettings,
+        min_window_s: float,
+        clock: Clock,
+        host_probe: HostProbe,
+        on_event: Callable[[Event], None],
+    ) -> None:
+        self.meter = meter
+        self.settings = settings
+        self.min_window_s = min_window_s
+        self.clock = clock
+        self.host_probe = host_probe
+        self.emit = on_event
+        self.rng = random.Random(settings.seed)
+        self.windows: dict[str, list[Window]] = {}
+        self.discarded: list[Discarded] = []
+
+    def _call(self, label: str, workload: Workload, calls: int, stage: str) -> float:
+        t0_s = self.clock.monotonic()
+        try:
+            workload(calls)
+        except (KeyboardInterrupt, JoulebenchError):
+            raise
+        except Exception as exc:
+            raise WorkloadError(
+                f"workload {label!r} raised {type(exc).__name__}: {exc} (during {stage}); "
+                "fix the workload: run it alone to see the traceback"
+            ) from exc
+        return self.clock.monotonic() - t0_s
+
+    def warm_up(self, label: str, workload: Workload) -> float:
+        """Run the warm-up; return seconds per call seen at its end."""
+        start_s = self.clock.monotonic()
+        calls, last_s = 0, math.nan
+        while (
+            calls < max(self.settings.warmup_calls, 1)
+            or self.clock.monotonic() - start_s < self.settings.warmup_s
+        ):
+            last_s = self._call(label, workload, 1, "warm-up")
+            calls += 1
+        self.emit(
+            Event("warmup", label, f"{calls} calls in {self.clock.monotonic() - start_s:.1f} s")
+        )
+        return last_s
+
+    def calibrate(self, label: str, workload: Workload, per_call_s: float) -> int:
+        """Calls per window so a window lasts at least ``min_window_s`` (checked by a run)."""
+        target_s = self.min_window_s * CALIBRATION_MARGIN
+        per_call_s = per_call_s if per_call_s > 0 else 1e-6
+        calls = max(1, math.ceil(target_s / per_call_s))
+        for _ in range(MAX_CALIBRATION_STEPS):
+            duration_s = self._call(label, workload, calls, "calibration")
+            if duration_s >= target_s:
+                self.emit(
+                    Event("calibrated", label, f"{calls} calls per window ({duration_s:.2f} s)")
+                )
+                return calls
+            grow = 1.05 * target_s / duration_s if duration_s > 0 else 10.0
+            calls = max(calls + 1, math.ceil(calls * min(grow, 10.0)))
+        raise MeasurementError(
+            f"workload {label!r}: could not calibrate a window of {self.min_window_s} s "
+            f"(last try: {calls} calls); does workload(n) really run n calls?"
+        )
+
+    def take_window(self, label: str, round_index: int, calls: int, run: Callable[[], int]) -> None:
+        """One window: sleep a random while, then begin, run, end, and keep what was read.
+
+        ``run()`` returns the number of calls it made (more than planned when topped up).
+        """
+        self.clock.sleep(self.rng.uniform(0.0, self.settings.sleep_max_s))
+        host_begin = self.host_probe().to_dict()
+        start_wall_s = self.clock.wall()
+        self.meter.begin()
+        t0_s = self.clock.monotonic()
+        try:
+            calls = run()
+        except (KeyboardInterrupt, JoulebenchError):
+            self.meter.close()
+            raise
+        except Exception as exc:
+            self.meter.close()
+            raise WorkloadError(
+                f"workload {label!r} raised {type(exc).__name__}: {exc} (during window "
+                f"{round_index + 1}); fix the workload: run it alone to see the traceback"
+            ) from exc
+        duration_s = self.clock.monotonic() - t0_s
+        try:
+            readings = self.meter.end()
+        except InvalidWindowError as exc:
+            self.discarded.append(Discarded(label, round_index, str(exc)))
+            self.emit(Event("discarded", label, str(exc)))
+            if len(self.discarded) > self.settings.max_discarded_windows:
+                raise MeasurementError(
+                    f"{len(self.discarded)} windows discarded (more than "
+                    f"max_discarded_windows={self.settings.max_discarded_windows}); last: {exc}"
+                ) from None
+            return
+        primary = primary_reading(self.meter, readings)
+        window = Window(
+            label=label,
+            round_index=round_index,
+            calls=calls,
+            start_wall_s=start_wall_s,
+            end_wall_s=self.clock.wall(),
+            duration_s=duration_s,
+            energy_j=primary.energy_j,
+            meter_duration_s=primary.duration_s,
+            readings=tuple(readings),
+            host_begin=host_begin,
+            host_end=self.host_probe().to_dict(),
+        )
+        self.windows.setdefault(label, []).append(window)
+        self.emit(Event("window", label, f"{primary.energy_j:.4g} J in {duration_s:.2f} s"))
+
+    def valid_count(self, label: str) -> int:
+        return len(self.windows.get(label, []))
+
+
+def _describe_meter(meter: EnergyMeter) -> dict[str, Any]:
+    details: dict[str, Any] = {}
+    for attr in ("source", "power_field", "device_names", "notes", "max_power_w", "noise_frac"):
+        value = getattr(meter, attr, None)
+        if value not in (None, "", []):
+            details[attr] = value
+    zones = getattr(meter, "zones", None)
+    if zones:
+        details["zones"] = [f"{z.zone_id}={z.domain}" for z in zones]
+    return details
+
+
+def _flag_drift(session: _Session) -> None:
+    every = [w for ws in session.windows.values() for w in ws]
+    run_freq = run_median_freq([w.host_begin for w in every] + [w.host_end for w in every])
+    ordered = sorted(every, key=lambda w: w.start_wall_s)
+    first_temp = next((w.host_begin.get("temperature_c") for w in ordered), None)
+    for label, windows in session.windows.items():
+        session.windows[label] = [
+            replace(
+                w,
+                flags=tuple(
+                    window_drift(
+                        w.host_begin,
+                        w.host_end,
+                        [r.details for r in w.readings],
+                        run_freq_mhz=run_freq,
+                        first_temp_c=first_temp,
+                        freq_frac=session.settings.drift_freq_frac,
+                        temp_c=session.settings.drift_temp_c,
+                    )
+                ),
+            )
+            for w in windows
+        ]
+
+
+def measure_many(
+    workloads: Mapping[str, Workload],
+    meter: str | EnergyMeter = "auto",
+    *,
+    settings: ProtocolSettings | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+    host_probe: HostProbe = telemetry.snapshot,
+    on_event: Callable[[Event], None] = _noop,
+    gpu: bool | None = None,
+    meter_options: Mapping[str, Any] | None = None,
+    **setting_values: Any,
+) -> dict[str, MeasureResult]:
+    """Measure several workloads interleaved (A B C idle A B C idle ...) with one meter.
+
+    ``workloads`` maps a label to ``workload(n)``. ``meter`` is a name (``auto``, ``rapl``,
+    ``nvml``, ``estimate``, ``simulated``) or a meter object. Settings come as a
+    :class:`ProtocolSettings` or as keywords (``windows=5, min_window_s=2.0, ...``).
+    Returns one :class:`MeasureResult` per label.
+    """
+    if not workloads:
+        raise UserError("nothing to measure: give at least one workload")
+    if IDLE_LABEL in workloads:
+        raise UserError(f"the label {IDLE_LABEL!r} is reserved for idle windows; rename it")
+    if settings is not None and setting_values:
+        raise UserError("give settings either as a ProtocolSettings or as keywords, not both")
+    settings = settings or make_settings(**setting_values)
+    owns_meter = isinstance(meter, str)
+    chosen, reason = choose_meter(meter, gpu=gpu, **dict(meter_options or {}))
+    on_event(Event("meter", "", reason))
+    try:
+        return _run(workloads, chosen, reason, settings, clock, host_probe, on_event)
+    finally:
+        if owns_meter:
+            chosen.close()
+
+
+def _run(
+    workloads: Mapping[str, Workload],
+    meter: EnergyMeter,
+    reason: str,
+    settings: ProtocolSettings,
+    clock: Clock,
+    host_probe: HostProbe,
+    on_event: Callable[[Event], None],
+) -> dict[str, MeasureResult]:
+    min_window_s = settings.min_window_s or meter.default_min_window_s
+    floor_s = getattr(meter, "min_allowed_window_s", 0.0)
+    if min_window_s < floor_s:
+        raise UserError(
+            f"min_window_s={min_window_s} is under the {floor_s} s that meter {meter.name!r} "
+            f"can resolve; use at least {floor_s} (default {meter.default_min_window_s})"
+        )
+    session = _Session(meter, settings, min_window_s, clock, host_probe, on_event)
+    calls: dict[str, int] = {}
+    for label, workload in workloads.items():
+        per_call_s = session.warm_up(label, workload)
+        calls[label] = session.calibrate(label, workload, per_call_s)
+
+    def timed_calls(workload: Workload, n: int) -> int:
+        """Run n calls, then top up with more until the window lasts ``min_window_s``."""
+        start_s = clock.monotonic()
+        workload(n)
+        done, top_up = n, max(1, math.ceil(n * TOP_UP_FRACTION))
+        while clock.monotonic() - start_s < min_window_s:
+            workload(top_up)
+            done += top_up
+        return done
+
+    def idle() -> int:
+        clock.sleep(min_window_s)
+        return 0
+
+    def one_round(round_index: int) -> None:
+        for label, workload in workloads.items():
+            n = calls[label]
+            session.take_window(label, round_index, n, lambda w=workload, n=n: timed_calls(w, n))
+        if settings.idle:
+            session.take_window(IDLE_LABEL, round_index, 0, idle)
+
+    start_s = clock.monotonic()
+    round_index = 0
+    labels = [*workloads, *([IDLE_LABEL] if settings.idle else [])]
+    while any(session.valid_count(label) < settings.windows for label in labels):
+        one_round(round_index)
+        round_index += 1
+
+    target_met: bool | None = None
+    if settings.target_ci is not None:
+        target_met = _target_met(session, workloads, settings)
+        while not target_met and clock.monotonic() - start_s < settings.max_time_s:
+            one_round(round_index)
+            round_index += 1
+            target_met = _target_met(session, workloads, settings)
+        on_event(
+            Event(
+                "target",
+                "",
+                f"target ci95 {'met' if target_met else 'NOT met'} after {round_index} rounds",
+            )
+        )
+
+    _flag_drift(session)
+    threads = telemetry.thread_settings()
+    idle_windows = session.windows.get(IDLE_LABEL, [])
+    return {
+        label: build_result(
+            label=label,
+            meter=meter,
+            meter_reason=reason,
+            meter_details=_describe_meter(meter),
+            calls_per_window=calls[label],
+            windows=session.windows[label],
+            idle_windows=idle_windows,
+            discarded=[d for d in session.discarded if d.label in (label, IDLE_LABEL)],
+            settings=settings,
+            min_window_s=min_window_s,
+            threads=threads,
+            target_met=target_met,
+        )
+        for label in workloads
+    }
+
+
+def _target_met(
+    session: _Session, workloads: Mapping[str, Workload], settings: ProtocolSettings
+) -> bool:
+    assert settings.target_ci is not None
+    for label in workloads:
+        per_call = [w.energy_j / w.calls for w in session.windows[label]]
+        if summarize(per_call, label).rel_ci95 > settings.target_ci:
+            return False
+    return True
+
+
+def measure(
+    workload: Workload,
+    meter: str | EnergyMeter = "auto",
+    *,
+    label: str = "workload",
+    **kwargs: Any,
+) -> MeasureResult:
+    """Measure one workload: energy and time per call, gross and net, with 95% intervals.
+
+    ``workload(n)`` must run ``n`` calls back to back. Other keywords are those of
+    :func:`measure_many` (``min_window_s``, ``windows``, ``target_ci``, ``clock``, ...).
+    """
+    return measure_many({label: workload}, meter, **kwargs)[label]

@@ -1,0 +1,45 @@
+"""The measurement protocol's settings, validated (pydantic) and frozen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from joulebench.errors import UserError
+
+
+class ProtocolSettings(BaseModel):
+    """How windows are taken. Defaults follow DESIGN.md's measurement protocol."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    windows: int = Field(5, ge=2, description="windows per workload (>= 5 recommended)")
+    min_window_s: float | None = Field(
+        None, gt=0, description="shortest window; None = the meter's default (RAPL 2 s, NVML 10 s)"
+    )
+    warmup_calls: int = Field(10, ge=0, description="calls before measuring (at least)")
+    warmup_s: float = Field(3.0, ge=0, description="seconds of warm-up (at least)")
+    sleep_max_s: float = Field(0.2, ge=0, description="random 0..this sleep before each window")
+    idle: bool = Field(True, description="measure idle power in the same run, for net figures")
+    target_ci: float | None = Field(
+        None, gt=0, lt=1, description="add windows until ci95/mean <= this (e.g. 0.02)"
+    )
+    max_time_s: float = Field(600.0, gt=0, description="time cap for the adaptive stop")
+    max_discarded_windows: int = Field(5, ge=0, description="invalid windows tolerated per run")
+    drift_freq_frac: float = Field(0.10, gt=0, description="CPU/GPU clock change flagged as drift")
+    drift_temp_c: float = Field(10.0, gt=0, description="temperature rise flagged as drift")
+    seed: int | None = Field(None, description="seed of the random pre-window sleeps")
+
+
+def make_settings(**values: Any) -> ProtocolSettings:
+    """Validate settings; a bad value is one line naming the setting and what it must be."""
+    try:
+        return ProtocolSettings(**values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = ".".join(str(part) for part in error["loc"]) or "settings"
+        raise UserError(
+            f"setting {name}={error.get('input')!r}: {error['msg']} "
+            f"({len(exc.errors())} problem(s) in all)"
+        ) from None

@@ -1,0 +1,19 @@
+"""The results store: versioned JSON documents, written atomically, read back as DataFrames."""
+
+from __future__ import annotations
+
+from joulebench.results.frame import documents, load, load_windows, read_document
+from joulebench.results.schema import SCHEMA_VERSION
+from joulebench.results.store import build_document, ensure_writable, save, write_document
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "build_document",
+    "documents",
+    "ensure_writable",
+    "load",
+    "load_windows",
+    "read_document",
+    "save",
+    "write_document",
+]

@@ -1,0 +1,120 @@
+"""Writing run documents: atomically, never over an earlier one, under results/<machine-id>/."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from joulebench import __version__
+from joulebench.errors import ResultsError
+from joulebench.harness.machine import fingerprint, machine_id
+from joulebench.harness.result import MeasureResult
+from joulebench.results.schema import SCHEMA_VERSION, idle_windows_to_list, measurement_to_dict
+
+DEFAULT_DIR = Path("results")
+
+
+def ensure_writable(folder: Path | str) -> Path:
+    """Create ``folder`` if needed and check a file can be written in it (before measuring)."""
+    path = Path(folder)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".joulebench-probe-"):
+            pass
+    except OSError as exc:
+        raise ResultsError(
+            f"results folder {path} is not writable ({exc.strerror or exc}); "
+            "choose another with --out or fix its permissions"
+        ) from None
+    return path
+
+
+def _as_list(
+    results: MeasureResult | Mapping[str, MeasureResult] | Iterable[MeasureResult],
+) -> list[MeasureResult]:
+    if isinstance(results, MeasureResult):
+        return [results]
+    if isinstance(results, Mapping):
+        return list(results.values())
+    return list(results)
+
+
+def build_document(
+    results: MeasureResult | Mapping[str, MeasureResult] | Iterable[MeasureResult],
+    *,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The run document for these results (same run, same meter, same settings)."""
+    items = _as_list(results)
+    if not items:
+        raise ResultsError("nothing to save: no measurement results")
+    gpu_names = [n for r in items for n in r.meter_details.get("device_names", [])]
+    machine = fingerprint(sorted(set(gpu_names)))
+    created = datetime.now(timezone.utc)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "joulebench_version": __version__,
+        "run_id": f"{created:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}",
+        "created_utc": created.isoformat(),
+        "machine_id": machine_id(machine),
+        "machine": machine,
+        "settings": items[0].settings.model_dump(),
+        "extra": extra or {},
+        "measurements": [measurement_to_dict(r) for r in items],
+        "idle_windows": idle_windows_to_list(items[0]),
+    }
+
+
+def write_document(document: dict[str, Any], out: Path | str = DEFAULT_DIR) -> Path:
+    """Write ``document`` to ``out/<machine-id>/<run-id>_<labels>.json`` atomically.
+
+    Written to a temporary file in the same folder, then linked into place, which fails rather
+    than replace a file of the same name: an earlier result is never overwritten.
+    """
+    folder = ensure_writable(Path(out) / document["machine_id"])
+    labels = "+".join(m["label"] for m in document["measurements"])
+    slug = re.sub(r"[^A-Za-z0-9._+-]+", "-", labels)[:60].strip("-") or "run"
+    try:
+        text = json.dumps(document, indent=1, allow_nan=False, default=str)
+    except ValueError as exc:
+        raise ResultsError(f"refusing to write a result with a non-finite number: {exc}") from None
+    fd, temp_name = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        for attempt in range(1000):
+            suffix = "" if attempt == 0 else f"-{attempt + 1}"
+            final = folder / f"{document['run_id']}_{slug}{suffix}.json"
+            try:
+                os.link(temp, final)
+                return final
+            except FileExistsError:
+                continue
+        raise ResultsError(f"could not find a free file name in {folder}")
+    except OSError as exc:
+        raise ResultsError(
+            f"could not write results to {folder} ({exc.strerror or exc}); "
+            "choose another folder with --out"
+        ) from None
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def save(
+    results: MeasureResult | Mapping[str, MeasureResult] | Iterable[MeasureResult],
+    out: Path | str = DEFAULT_DIR,
+    *,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Save one run's results as a JSON document; return its path."""
+    return write_document(build_document(results, extra=extra), out)

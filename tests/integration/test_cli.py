@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from joulebench.cli import measure as measure_cli
+from joulebench.cli.main import main
+
+FAST = ["--windows", "2", "--min-window-s", "0.2", "--warmup-s", "0", "--warmup-calls", "1"]
+OK_COMMAND = [sys.executable, "-c", "pass"]
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_meters_lists_every_meter_with_why_and_fix(capsys):
+    code, out, _ = run_cli(capsys, "meters")
+    assert code == 0
+    for name in ("nvml", "rapl", "estimate", "simulated"):
+        assert name in out
+    code, out, _ = run_cli(capsys, "meters", "--json")
+    rows = json.loads(out)
+    assert {r["name"] for r in rows} == {"nvml", "rapl", "estimate", "simulated"}
+    assert all(r["available"] or r["fix"] for r in rows)
+
+
+def test_measure_a_command_prints_labelled_figures_and_saves(tmp_path, capsys):
+    code, out, err = run_cli(
+        capsys,
+        "measure",
+        "--meter",
+        "simulated",
+        "--sim-watts",
+        "10",
+        *FAST,
+        "--out",
+        str(tmp_path),
+        "--",
+        *OK_COMMAND,
+    )
+    assert code == 0, err
+    assert "SIMULATED" in out and "±" in out and "95% confidence half-width" in out
+    saved = list(tmp_path.rglob("*.json"))
+    assert len(saved) == 1
+    document = json.loads(saved[0].read_text())
+    assert document["extra"]["command"] == OK_COMMAND
+    assert document["measurements"][0]["method"] == "simulated"
+
+
+def test_measure_json_output_is_the_document(tmp_path, capsys):
+    code, out, _ = run_cli(
+        capsys, "measure", "--meter", "estimate", *FAST, "--no-save", "--json", "--", *OK_COMMAND
+    )
+    assert code == 0
+    document = json.loads(out)
+    assert document["measurements"][0]["method"] == "estimated"
+    assert "CPU time" in document["measurements"][0]["meter_details"]["source"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["measure", "--meter", "joulemeter", "--", "true"], "unknown meter 'joulemeter'"),
+        (
+            [
+                "measure",
+                "--meter",
+                "simulated",
+                *FAST,
+                "--no-save",
+                "--",
+                sys.executable,
+                "-c",
+                "import sys; sys.stderr.write('boom'); sys.exit(3)",
+            ],
+            "exited with 3 (boom)",
+        ),
+        (
+            ["measure", "--meter", "simulated", *FAST, "--no-save", "--", "no-such-command-xyz"],
+            "command not found",
+        ),
+        (["measure", "--meter", "simulated", "--no-save"], "no command to measure"),
+        (["measure", "--meter", "rapl", "--cpu-watts", "4", "--", "true"], "--cpu-watts is for"),
+        (
+            ["measure", "--windows", "1", "--meter", "simulated", "--no-save", "--", "true"],
+            "setting windows=1",
+        ),
+        (["measure", "--target-ci", "lots", "--", "true"], "not a fraction"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_1(capsys, argv, message):
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 1
+    assert message in err
+    assert "Traceback" not in err
+    assert len([line for line in err.splitlines() if "error" in line]) == 1
+
+
+def test_unwritable_out_fails_before_measuring_and_keeps_earlier_results(tmp_path, capsys):
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text('{"kept": true}')
+    code, _, err = run_cli(
+        capsys, "measure", "--meter", "simulated", "--out", str(earlier / "sub"), "--", *OK_COMMAND
+    )
+    assert code == 1 and "not writable" in err
+    assert earlier.read_text() == '{"kept": true}'
+
+
+def test_ctrl_c_exits_130_and_says_nothing_was_saved(monkeypatch, tmp_path, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(measure_cli, "measure", interrupted)
+    code, _, err = run_cli(
+        capsys, "measure", "--meter", "simulated", "--out", str(tmp_path), "--", *OK_COMMAND
+    )
+    assert code == 130
+    assert "interrupted" in err and "earlier results are untouched" in err
+    assert not list(tmp_path.rglob("*.json"))
+
+
+def test_the_installed_command_exits_1_without_traceback():
+    done = subprocess.run(
+        [sys.executable, "-m", "joulebench.cli.main", "measure", "--meter", "nope", "--", "true"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().count("\n") == 0
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_demo_quick_runs_end_to_end(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(capsys, "demo", "--quick")
+    assert code == 0, err
+    assert "Energy meters on this machine" in out
+    assert "matmul-float64" in out and "Saved:" in out
+    assert "ESTIMATED" in out or "measured" in out
+    assert list((tmp_path / "results").rglob("*.json"))

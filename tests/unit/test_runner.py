@@ -1,0 +1,288 @@
+from __future__ import annotations
+
+from itertools import count
+
+import pytest
+
+from joulebench import measure, measure_many
+from joulebench.devices.simulated import SimulatedMeter
+from joulebench.errors import (
+    InvalidWindowError,
+    MeasurementError,
+    UserError,
+    WorkloadError,
+)
+from joulebench.harness.telemetry import HostSnapshot
+from joulebench.testing import BusyTrace, FakeClock
+
+CALL_S = 0.01
+IDLE_W, BUSY_W = 5.0, 25.0
+
+
+def setup(noise_frac=0.0, seed=0, idle_w=IDLE_W, busy_w=BUSY_W):
+    clock = FakeClock()
+    trace = BusyTrace(clock, idle_w, busy_w)
+    meter = SimulatedMeter(trace, noise_frac=noise_frac, seed=seed, clock=clock)
+    return clock, trace, meter
+
+
+def test_energy_per_call_gross_and_net_within_1_percent_of_the_truth(host):
+    clock, trace, meter = setup(noise_frac=0.02, seed=1)
+    r = measure(trace.workload(CALL_S), meter, clock=clock, host_probe=host, seed=2)
+    assert r.energy_per_call_j.mean == pytest.approx(BUSY_W * CALL_S, rel=0.01)
+    assert r.net_energy_per_call_j.mean == pytest.approx((BUSY_W - IDLE_W) * CALL_S, rel=0.01)
+    assert r.idle_power_w.mean == pytest.approx(IDLE_W, rel=0.02)
+    assert r.duration_per_call_s.mean == pytest.approx(CALL_S)
+    assert r.method == "simulated" and not r.measured
+    assert r.energy_per_call_j.n == 5 and len(r.windows) == 5 and len(r.idle_windows) == 5
+
+
+def test_the_95_percent_interval_covers_the_truth_in_at_least_90_percent_of_seeded_runs(host):
+    truth_j = BUSY_W * CALL_S
+    covered = 0
+    runs = 200
+    for seed in range(runs):
+        clock, trace, meter = setup(noise_frac=0.05, seed=seed)
+        r = measure(
+            trace.workload(CALL_S),
+            meter,
+            clock=clock,
+            host_probe=host,
+            seed=seed,
+            warmup_calls=1,
+            warmup_s=0.0,
+            idle=False,
+        )
+        covered += abs(r.energy_per_call_j.mean - truth_j) <= r.energy_per_call_j.ci95
+    assert covered / runs >= 0.90
+
+
+def test_windows_interleave_workloads_and_idle_with_random_sleeps_before_each(host):
+    clock, trace, meter = setup()
+    results = measure_many(
+        {"A": trace.workload(CALL_S), "B": trace.workload(2 * CALL_S)},
+        meter,
+        clock=clock,
+        host_probe=host,
+        seed=5,
+        windows=3,
+    )
+    every = sorted(
+        [*results["A"].windows, *results["B"].windows, *results["A"].idle_windows],
+        key=lambda w: w.start_wall_s,
+    )
+    assert [w.label for w in every] == ["A", "B", "idle"] * 3
+    window_sleeps = [s for s in clock.sleeps_s if s < 0.2 + 1e-12]
+    assert len(window_sleeps) >= 9
+    assert all(0.0 <= s <= 0.2 for s in window_sleeps)
+    assert len(set(window_sleeps)) > 1  # random, not constant
+    assert results["B"].energy_per_call_j.mean == pytest.approx(2 * BUSY_W * CALL_S, rel=1e-6)
+
+
+def test_warm_up_is_at_least_ten_calls_and_the_warmup_seconds(host):
+    clock, trace, meter = setup()
+    calls = count()
+
+    def workload(n):
+        for _ in range(n):
+            next(calls)
+        trace.workload(1.0)(n)  # 1 s per call: 10 calls take 10 s > 3 s
+
+    measure(
+        workload,
+        meter,
+        clock=clock,
+        host_probe=host,
+        windows=2,
+        idle=False,
+        min_window_s=1.0,
+        warmup_s=3.0,
+    )
+    # 10 warm-up, 2 calibration calls (1.1 x min_window_s), 2 windows of 2 calls
+    assert next(calls) == 10 + 2 + 2 * 2
+
+
+def test_windows_are_calibrated_to_last_at_least_min_window(host):
+    clock, trace, meter = setup()
+    r = measure(trace.workload(0.003), meter, clock=clock, host_probe=host, min_window_s=2.0)
+    assert all(w.duration_s >= 2.0 for w in r.windows)
+    assert r.calls_per_window == 734  # aims 10% over min_window_s
+    assert r.min_window_s == 2.0
+
+
+def test_a_window_that_would_end_short_is_topped_up_to_min_window(host):
+    clock, trace, meter = setup()
+    calls = count()
+
+    def speeding_up(n):  # after calibration, every call takes half as long
+        for _ in range(n):
+            trace.workload(0.01 if next(calls) < 120 else 0.005)(1)
+
+    r = measure(
+        speeding_up,
+        meter,
+        clock=clock,
+        host_probe=host,
+        min_window_s=1.0,
+        warmup_calls=10,
+        warmup_s=0.0,
+        idle=False,
+    )
+    assert all(w.duration_s >= 1.0 for w in r.windows)
+    assert all(w.calls > r.calls_per_window for w in r.windows)
+    assert r.energy_per_call_j.mean == pytest.approx(BUSY_W * 0.005, rel=0.01)
+
+
+def test_a_workload_that_raises_is_one_error_naming_it_and_the_meter_is_closed(host):
+    clock, trace, meter = setup()
+    closed = []
+    meter.close = lambda: closed.append(True)
+    calls = count()
+
+    def flaky(n):
+        if next(calls) > 12:
+            raise ValueError("bad batch")
+        trace.workload(CALL_S)(n)
+
+    with pytest.raises(WorkloadError, match=r"workload 'flaky' raised ValueError: bad batch"):
+        measure(flaky, meter, label="flaky", clock=clock, host_probe=host, warmup_s=0.0)
+    assert closed
+
+
+def test_ctrl_c_in_a_window_propagates_and_closes_the_meter(host):
+    clock, trace, meter = setup()
+    closed = []
+    meter.close = lambda: closed.append(True)
+    calls = count()
+
+    def interrupted(n):
+        if next(calls) > 12:
+            raise KeyboardInterrupt
+        trace.workload(CALL_S)(n)
+
+    with pytest.raises(KeyboardInterrupt):
+        measure(interrupted, meter, clock=clock, host_probe=host, warmup_s=0.0)
+    assert closed
+
+
+class FlakyMeter(SimulatedMeter):
+    """Discards the windows whose numbers are given."""
+
+    def __init__(self, bad, **kwargs):
+        super().__init__(**kwargs)
+        self.bad = set(bad)
+        self.ends = 0
+
+    def end(self):
+        self.ends += 1
+        readings = super().end()
+        if self.ends in self.bad:
+            raise InvalidWindowError("counter stalled")
+        return readings
+
+
+def test_invalid_windows_are_discarded_and_remeasured(host):
+    clock = FakeClock()
+    meter = FlakyMeter({2, 3}, power_w=10.0, clock=clock)
+    r = measure(
+        lambda n: clock.advance(n * CALL_S), meter, clock=clock, host_probe=host, idle=False
+    )
+    assert len(r.windows) == 5
+    assert len(r.discarded) == 2 and r.discarded[0].reason == "counter stalled"
+    assert "discarded" in [f.code for f in r.flags]
+
+
+def test_too_many_invalid_windows_is_an_error(host):
+    clock = FakeClock()
+    meter = FlakyMeter(range(1, 100), power_w=10.0, clock=clock)
+    with pytest.raises(MeasurementError, match="windows discarded"):
+        measure(
+            lambda n: clock.advance(n * CALL_S),
+            meter,
+            clock=clock,
+            host_probe=host,
+            max_discarded_windows=3,
+        )
+
+
+def test_target_ci_adds_windows_until_met(host):
+    clock, trace, meter = setup(noise_frac=0.05, seed=3)
+    r = measure(
+        trace.workload(CALL_S),
+        meter,
+        clock=clock,
+        host_probe=host,
+        seed=1,
+        target_ci=0.01,
+        idle=False,
+    )
+    assert r.target_met is True
+    assert r.energy_per_call_j.n > 5
+    assert r.energy_per_call_j.rel_ci95 <= 0.01
+
+
+def test_target_ci_gives_up_at_the_time_cap_and_says_so(host):
+    clock, trace, meter = setup(noise_frac=0.3, seed=3)
+    r = measure(
+        trace.workload(CALL_S),
+        meter,
+        clock=clock,
+        host_probe=host,
+        seed=1,
+        target_ci=0.001,
+        max_time_s=30.0,
+        idle=False,
+    )
+    assert r.target_met is False
+    assert "target-not-met" in [f.code for f in r.flags]
+
+
+def test_net_that_is_not_positive_is_an_error_not_a_number(host):
+    clock, trace, meter = setup(idle_w=30.0, busy_w=10.0)
+    r = measure(trace.workload(CALL_S), meter, clock=clock, host_probe=host)
+    assert r.net_energy_per_call_j is None
+    assert "not positive" in r.net_error
+    assert "net-not-positive" in [f.code for f in r.flags]
+
+
+def test_spread_and_outliers_are_flagged(host):
+    clock, trace, meter = setup(noise_frac=0.25, seed=11)
+    r = measure(trace.workload(CALL_S), meter, clock=clock, host_probe=host, seed=1, windows=12)
+    codes = [f.code for f in r.flags]
+    assert "unstable" in codes
+    assert r.energy_per_call_j.cv >= 0.10
+
+
+def test_cpu_frequency_drift_and_throttling_flag_windows(host):
+    clock, trace, meter = setup()
+    snapshots = count()
+
+    def drifting_host():
+        i = next(snapshots)
+        # two snapshots a window: windows 1-6 at 3000 MHz, then 2000 MHz and throttling
+        return HostSnapshot(3000.0 if i < 12 else 2000.0, 0 if i < 12 else i, 50.0, 4)
+
+    r = measure(
+        trace.workload(CALL_S), meter, clock=clock, host_probe=drifting_host, windows=8, idle=False
+    )
+    drifted = [i for i, w in enumerate(r.windows) if w.flags]
+    assert drifted == [6, 7]
+    assert any("cpu-freq 33%" in f for f in r.windows[6].flags)
+    assert any("cpu-throttled" in f for f in r.windows[7].flags)
+    assert "drift" in [f.code for f in r.flags]
+
+
+def test_bad_settings_and_meter_names_are_user_errors(host):
+    with pytest.raises(UserError, match="windows"):
+        measure(lambda n: None, "simulated", windows=1)
+    with pytest.raises(UserError, match="unknown meter 'joulemeter'"):
+        measure(lambda n: None, "joulemeter")
+    with pytest.raises(UserError, match="reserved"):
+        measure_many({"idle": lambda n: None}, "simulated")
+
+
+def test_thread_counts_are_recorded(host):
+    clock, trace, meter = setup()
+    r = measure(trace.workload(CALL_S), meter, clock=clock, host_probe=host)
+    assert r.threads["logical_cpus"] >= 1
+    assert "omp_num_threads" in r.threads
