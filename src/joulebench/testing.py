@@ -278,6 +278,9 @@ class FakeNvml:
     def nvmlShutdown(self) -> None:
         self.calls.append("nvmlShutdown")
 
+    def nvmlSystemGetDriverVersion(self) -> str:
+        return "580.95.05"
+
     def nvmlDeviceGetCount(self) -> int:
         return len(self.gpus)
 

@@ -168,6 +168,43 @@ def test_autospecced_pynvml_counter_path_synchronises_cuda_around_each_read(cloc
     fake.nvmlShutdown.assert_called_once()
 
 
+def test_autospecced_pynvml_counter_reset_is_an_invalid_window(clock):
+    fake = autospecced([0, 9_000_000, 1_000])
+    meter = NvmlMeter(nvml=fake, clock=clock, sync=lambda: None)
+    meter.begin()
+    clock.advance(10.0)
+    with pytest.raises(InvalidWindowError, match="went back from 9000000 to 1000 mJ"):
+        meter.end()
+
+
+def test_autospecced_pynvml_without_the_library_is_unavailable_not_a_crash():
+    fake = autospecced([0])
+    fake.nvmlInit.side_effect = pynvml.NVMLError_LibraryNotFound(
+        pynvml.NVML_ERROR_LIBRARY_NOT_FOUND
+    )
+    assert "libnvidia-ml.so" in NvmlMeter.probe(fake).reason
+    with pytest.raises(MeterUnavailableError):
+        NvmlMeter(nvml=fake)
+
+
+def test_gpu_names_and_driver_reach_the_results_document(clock, host, tmp_path):
+    from joulebench.results import read_document, save
+
+    meter = NvmlMeter(nvml=FakeNvml(clock=clock), clock=clock)
+    r = measure(
+        lambda n: clock.advance(0.5 * n),
+        meter,
+        clock=clock,
+        host_probe=host,
+        min_window_s=10.0,
+        warmup_s=0.0,
+        windows=2,
+    )
+    machine = read_document(save(r, tmp_path))["machine"]
+    assert machine["gpus"] == ["NVIDIA H100 80GB HBM3"]
+    assert machine["gpu_driver"] == "580.95.05"
+
+
 def test_autospecced_pynvml_without_counter_falls_back_to_average_power(clock):
     fake = autospecced(counter_supported=False)
     meter = NvmlMeter(nvml=fake, clock=clock, sample_interval_s=0.001)

@@ -101,6 +101,7 @@ class NvmlMeter:
     method: Method = field(init=False, default="counter")
     power_field: str | None = field(init=False, default=None)
     device_names: list[str] = field(init=False, default_factory=list)
+    driver_version: str | None = field(init=False, default=None)
     _handles: list[Any] = field(init=False, default_factory=list)
     _start_mj: list[int] = field(init=False, default_factory=list)
     _start_info: list[dict[str, Any]] = field(init=False, default_factory=list)
@@ -137,6 +138,8 @@ class NvmlMeter:
         self.devices = indices
         self._handles = [self._call(self.nvml.nvmlDeviceGetHandleByIndex, i) for i in indices]
         self.device_names = [str(self._call(self.nvml.nvmlDeviceGetName, h)) for h in self._handles]
+        driver = self._optional("nvmlSystemGetDriverVersion")
+        self.driver_version = None if driver is None else str(driver)
         self.method = (
             "counter" if all(self._has_counter(h) for h in self._handles) else "integrated"
         )

@@ -185,7 +185,15 @@ class _Session:
 
 def _describe_meter(meter: EnergyMeter) -> dict[str, Any]:
     details: dict[str, Any] = {}
-    for attr in ("source", "power_field", "device_names", "notes", "max_power_w", "noise_frac"):
+    for attr in (
+        "source",
+        "power_field",
+        "device_names",
+        "driver_version",
+        "notes",
+        "max_power_w",
+        "noise_frac",
+    ):
         value = getattr(meter, attr, None)
         if value not in (None, "", []):
             details[attr] = value

@@ -56,7 +56,11 @@ def build_document(
     if not items:
         raise ResultsError("nothing to save: no measurement results")
     gpu_names = [n for r in items for n in r.meter_details.get("device_names", [])]
-    machine = fingerprint(sorted(set(gpu_names)))
+    driver = next(
+        (r.meter_details["driver_version"] for r in items if r.meter_details.get("driver_version")),
+        None,
+    )
+    machine = fingerprint(sorted(set(gpu_names)), driver)
     created = datetime.now(timezone.utc)
     return {
         "schema_version": SCHEMA_VERSION,
