@@ -1,0 +1,19 @@
+"""Tasks: data sets and the metrics a variant is scored by (text classification first)."""
+
+from __future__ import annotations
+
+from joulebench.tasks.data import TextDataset, bbc_news, builtin, load_table
+from joulebench.tasks.metrics import Accuracy, accuracy, macro_f1
+from joulebench.tasks.text_classification import Split, TextClassification
+
+__all__ = [
+    "Accuracy",
+    "Split",
+    "TextClassification",
+    "TextDataset",
+    "accuracy",
+    "bbc_news",
+    "builtin",
+    "load_table",
+    "macro_f1",
+]

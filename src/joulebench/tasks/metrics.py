@@ -1,0 +1,59 @@
+"""Scores computed from a variant's own predictions, each with its uncertainty."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from scipy.stats import binomtest
+from sklearn.metrics import f1_score
+
+from joulebench.errors import UserError
+
+
+@dataclass(frozen=True, slots=True)
+class Accuracy:
+    """Accuracy with its 95% Wilson score interval (``ci_low`` .. ``ci_high``)."""
+
+    value: float
+    ci_low: float
+    ci_high: float
+    correct: int
+    n: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return asdict(self)
+
+
+def _check(predictions: Sequence[int], labels: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    pred = np.asarray(predictions)
+    true = np.asarray(labels)
+    if pred.shape != true.shape:
+        raise UserError(
+            f"{pred.size} predictions for {true.size} labels; the variant must return one "
+            "prediction per example"
+        )
+    if true.size == 0:
+        raise UserError("no examples to score; the test split is empty")
+    return pred, true
+
+
+def accuracy(predictions: Sequence[int], labels: Sequence[int]) -> Accuracy:
+    """Fraction correct, with the 95% Wilson interval (scipy's ``binomtest``)."""
+    pred, true = _check(predictions, labels)
+    correct = int((pred == true).sum())
+    interval = binomtest(correct, int(true.size)).proportion_ci(0.95, method="wilson")
+    return Accuracy(
+        correct / true.size, float(interval.low), float(interval.high), correct, int(true.size)
+    )
+
+
+def macro_f1(predictions: Sequence[int], labels: Sequence[int], n_labels: int) -> float:
+    """Unweighted mean of the per-class F1 scores over all ``n_labels`` classes."""
+    pred, true = _check(predictions, labels)
+    return float(
+        f1_score(true, pred, labels=list(range(n_labels)), average="macro", zero_division=0)
+    )
