@@ -51,3 +51,7 @@ class ResultsError(JoulebenchError):
 
 class SchemaVersionError(ResultsError):
     """A results file has a schema version this joulebench does not know."""
+
+
+class VariantError(JoulebenchError):
+    """A model variant cannot be loaded, built or run (missing folder, corrupt weights, ...)."""
