@@ -42,6 +42,23 @@ def process_cpu_time_s() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
+def cpu_time_of(pids: list[int]) -> Callable[[], float]:
+    """A CPU-time source for this process plus the given (worker) processes."""
+    import psutil
+
+    def total() -> float:
+        seconds = process_cpu_time_s()
+        for pid in pids:
+            try:
+                times = psutil.Process(pid).cpu_times()
+            except psutil.Error:
+                continue  # a worker that has ended adds nothing more
+            seconds += times.user + times.system
+        return seconds
+
+    return total
+
+
 @dataclass
 class EstimateMeter:
     """Estimated energy from CPU time (``method="estimated"``, never a measurement)."""

@@ -125,6 +125,8 @@ def choose_meter(
                 passed_over.append(f"{name}: {exc}")
         else:
             passed_over.append(f"{name}: {availability.reason}")
-    estimate_options = {k: v for k, v in options.items() if k in ("cpu_w_per_core", "idle_w")}
+    estimate_options = {
+        k: v for k, v in options.items() if k in ("cpu_w_per_core", "idle_w", "cpu_time_s")
+    }
     chosen = make_meter("estimate", **estimate_options)
     return chosen, "auto: estimate (ESTIMATED, not measured), because " + "; ".join(passed_over)

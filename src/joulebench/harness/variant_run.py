@@ -1,0 +1,213 @@
+"""Measure model variants: each in its own spawned worker, all interleaved under one meter.
+
+For every variant: accuracy (from its own predictions) with its Wilson interval, macro-F1,
+per-batch latency percentiles, throughput, peak memory, size on disk, parameter count, and
+energy per inference (gross and net, 95% intervals) by the measurement protocol. A variant
+that cannot load, or whose worker dies, is reported as a failure; the others are kept.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from joulebench.devices.estimate import cpu_time_of
+from joulebench.errors import MeasurementError, VariantError
+from joulebench.harness.result import MeasureResult
+from joulebench.harness.runner import Event, measure_many
+from joulebench.harness.stats import Summary
+from joulebench.harness.worker import Worker, WorkerDied, WorkerJob, WorkerReady
+from joulebench.tasks.metrics import Accuracy
+from joulebench.tasks.text_classification import TextClassification
+from joulebench.variants.spec import VariantSpec
+
+
+@dataclass(frozen=True)
+class VariantResult:
+    """Everything measured for one variant. Energy figures are per inference (one example)."""
+
+    spec: VariantSpec
+    batch_size: int
+    threads: int
+    accuracy: Accuracy
+    macro_f1: float
+    latency_p50_s: float
+    latency_p95_s: float
+    latency_p99_s: float
+    throughput_per_s: float
+    peak_rss_bytes: int | None
+    model_size_bytes: int | None
+    params: int | None
+    load_s: float
+    details: dict[str, Any]
+    energy: MeasureResult
+    """Per call = per batch of ``batch_size``; use the ``*_per_inference_j`` properties."""
+
+    @property
+    def energy_per_inference_j(self) -> Summary:
+        """Gross energy per inference (per example), with its 95% half-width."""
+        return _scale(self.energy.energy_per_call_j, 1.0 / self.batch_size)
+
+    @property
+    def net_energy_per_inference_j(self) -> Summary | None:
+        """Net energy per inference, or None (see ``energy.net_error``)."""
+        net = self.energy.net_energy_per_call_j
+        return None if net is None else _scale(net, 1.0 / self.batch_size)
+
+
+@dataclass(frozen=True)
+class VariantFailure:
+    """A variant that could not be measured, and why."""
+
+    name: str
+    error: str
+
+
+@dataclass
+class VariantRun:
+    """The outcome of :func:`run_variants`."""
+
+    results: list[VariantResult] = field(default_factory=list)
+    failures: list[VariantFailure] = field(default_factory=list)
+
+
+def _scale(summary: Summary, factor: float) -> Summary:
+    return Summary(
+        summary.mean * factor,
+        summary.ci95 * factor,
+        summary.std * factor,
+        summary.n,
+        summary.median * factor,
+        summary.min * factor,
+        summary.max * factor,
+    )
+
+
+def default_threads() -> int:
+    """Threads per variant: the CPUs this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _latencies(ready: WorkerReady, n_texts: int, batch_size: int) -> tuple[float, float, float]:
+    latencies = ready.latencies_s
+    if n_texts % batch_size and len(latencies) > 1:
+        latencies = latencies[:-1]  # the last, partial batch is not at the chosen batch size
+    p50, p95, p99 = np.percentile(latencies, [50, 95, 99])
+    return float(p50), float(p95), float(p99)
+
+
+def _start(
+    specs: Sequence[VariantSpec],
+    job: Callable[[VariantSpec], WorkerJob],
+    run: VariantRun,
+    emit: Callable[[Event], None],
+) -> dict[str, tuple[Worker, WorkerReady]]:
+    """Start workers one after another, so each one's latencies are timed alone."""
+    ready: dict[str, tuple[Worker, WorkerReady]] = {}
+    for spec in specs:
+        emit(Event("load", spec.name, f"loading and scoring ({spec.backend})"))
+        worker = Worker(job(spec))
+        try:
+            ready[spec.name] = (worker, worker.ready())
+        except (VariantError, WorkerDied) as exc:
+            worker.close()
+            run.failures.append(VariantFailure(spec.name, str(exc)))
+            emit(Event("failed", spec.name, str(exc)))
+            continue
+        emit(Event("ready", spec.name, f"scored in {ready[spec.name][1].load_s:.1f} s load"))
+    return ready
+
+
+def run_variants(
+    specs: Sequence[VariantSpec],
+    task: TextClassification,
+    *,
+    meter: str = "auto",
+    batch_size: int = 32,
+    threads: int | None = None,
+    device: str = "cpu",
+    max_length: int = 128,
+    meter_options: Mapping[str, Any] | None = None,
+    on_event: Callable[[Event], None] = lambda event: None,
+    **settings: Any,
+) -> VariantRun:
+    """Measure every variant of ``specs`` on ``task``'s held-out split with one meter."""
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        raise VariantError(f"variant names must be unique, got {names}")
+    threads = threads or default_threads()
+    split = task.split()
+    run = VariantRun()
+
+    def job(spec: VariantSpec) -> WorkerJob:
+        return WorkerJob(spec, split.test.texts, batch_size, threads, device, max_length)
+
+    live = _start(specs, job, run, on_event)
+    try:
+        energies = _measure(live, run, meter, meter_options, on_event, settings)
+        for name, (worker, ready) in live.items():
+            if name not in energies:
+                continue
+            scores = task.score(ready.predictions, split.test)
+            p50, p95, p99 = _latencies(ready, len(split.test), batch_size)
+            energy = energies[name]
+            throughput = float(
+                np.mean([w.calls * batch_size / w.duration_s for w in energy.windows])
+            )
+            run.results.append(
+                VariantResult(
+                    spec=live[name][0].job.spec,
+                    batch_size=batch_size,
+                    threads=threads,
+                    accuracy=scores["accuracy"],
+                    macro_f1=scores["macro_f1"],
+                    latency_p50_s=p50,
+                    latency_p95_s=p95,
+                    latency_p99_s=p99,
+                    throughput_per_s=throughput,
+                    peak_rss_bytes=worker.peak_rss_bytes(),
+                    model_size_bytes=ready.size_bytes,
+                    params=ready.params,
+                    load_s=ready.load_s,
+                    details=ready.details,
+                    energy=energy,
+                )
+            )
+    finally:
+        for worker, _ in live.values():
+            worker.close()
+    return run
+
+
+def _measure(
+    live: dict[str, tuple[Worker, WorkerReady]],
+    run: VariantRun,
+    meter: str,
+    meter_options: Mapping[str, Any] | None,
+    on_event: Callable[[Event], None],
+    settings: Mapping[str, Any],
+) -> dict[str, MeasureResult]:
+    """Interleaved energy windows over the live workers; a worker that dies is dropped."""
+    while live:
+        options = dict(meter_options or {})
+        if meter in ("auto", "estimate"):  # the estimate must count the workers' CPU time
+            options["cpu_time_s"] = cpu_time_of([w.pid for w, _ in live.values() if w.pid])
+        workloads = {name: worker.run for name, (worker, _) in live.items()}
+        try:
+            return measure_many(
+                workloads, meter, meter_options=options, on_event=on_event, **settings
+            )
+        except WorkerDied as exc:
+            worker, _ = live.pop(exc.variant)
+            worker.close()
+            run.failures.append(VariantFailure(exc.variant, str(exc)))
+            on_event(Event("failed", exc.variant, f"{exc}; measuring the others again"))
+    raise MeasurementError(
+        "no variant could be measured: " + "; ".join(f"{f.name}: {f.error}" for f in run.failures)
+    )

@@ -1,0 +1,254 @@
+"""One spawned worker process per variant: it loads the model and runs batches on command.
+
+The parent keeps the meter and takes the windows (A B C idle A B C ...); each worker only
+runs ``n`` batches when told, so variants interleave though each lives in its own process.
+A worker loads nothing before it is told its job (spawn, not fork): no model, CUDA context or
+meter is shared. Messages are tuples over a pipe: ``("run", n)`` -> ``("done", seconds)``,
+``("memory",)`` -> ``("memory", bytes)``, ``("stop",)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import sys
+import time
+import traceback
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+from joulebench.errors import JoulebenchError, VariantError, WorkloadError
+from joulebench.harness.memory import peak_rss_bytes
+from joulebench.variants.spec import VariantSpec
+
+READY_TIMEOUT_S = 1800.0
+POLL_S = 0.5
+ACCURACY_WARMUP_BATCHES = 2
+
+
+@dataclass(frozen=True)
+class WorkerJob:
+    """What a worker needs: the variant, the test texts, the batch size and the threads."""
+
+    spec: VariantSpec
+    texts: tuple[str, ...]
+    batch_size: int
+    threads: int
+    device: str = "cpu"
+    max_length: int = 128
+
+
+@dataclass
+class WorkerReady:
+    """What a worker reports once loaded: predictions, per-batch latencies, what it is."""
+
+    predictions: list[int]
+    latencies_s: list[float]
+    backend: str
+    params: int | None
+    size_bytes: int | None
+    details: dict[str, Any] = field(default_factory=dict)
+    load_s: float = 0.0
+    rss_after_load_bytes: int | None = None
+
+
+def _batches(texts: Sequence[str], size: int) -> list[list[str]]:
+    return [list(texts[i : i + size]) for i in range(0, len(texts), size)]
+
+
+def _set_threads(threads: int) -> None:
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = str(threads)
+
+
+def worker_main(conn: Connection, job: WorkerJob) -> None:
+    """Entry point of the spawned process."""
+    _set_threads(job.threads)
+    try:
+        from joulebench.variants.load import load_variant
+
+        t0 = time.perf_counter()
+        model = load_variant(
+            job.spec, device=job.device, threads=job.threads, max_length=job.max_length
+        )
+        load_s = time.perf_counter() - t0
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            torch.set_num_threads(job.threads)
+        batches = _batches(job.texts, job.batch_size)
+        for batch in batches[:ACCURACY_WARMUP_BATCHES]:
+            model.predict(batch)
+        predictions: list[int] = []
+        latencies_s: list[float] = []
+        for batch in batches:
+            start = time.perf_counter()
+            out = model.predict(batch)
+            latencies_s.append(time.perf_counter() - start)
+            if len(out) != len(batch):
+                raise VariantError(
+                    f"variant {job.spec.name!r} returned {len(out)} predictions for a batch of "
+                    f"{len(batch)}"
+                )
+            predictions.extend(out)
+        info = model.info
+        conn.send(
+            (
+                "ready",
+                WorkerReady(
+                    predictions,
+                    latencies_s,
+                    info.backend,
+                    info.params,
+                    info.size_bytes,
+                    dict(info.details),
+                    load_s,
+                    peak_rss_bytes(),
+                ),
+            )
+        )
+    except JoulebenchError as exc:
+        conn.send(("error", str(exc)))
+        return
+    except Exception as exc:
+        conn.send(
+            (
+                "error",
+                f"variant {job.spec.name!r} failed while loading or scoring: "
+                f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}",
+            )
+        )
+        return
+    while True:
+        message = conn.recv()
+        if message[0] == "run":
+            start = time.perf_counter()
+            try:
+                for i in range(message[1]):
+                    model.predict(batches[i % len(batches)])
+            except Exception as exc:
+                conn.send(
+                    ("error", f"variant {job.spec.name!r} raised {type(exc).__name__}: {exc}")
+                )
+                return
+            conn.send(("done", time.perf_counter() - start))
+        elif message[0] == "memory":
+            conn.send(("memory", peak_rss_bytes()))
+        else:
+            return
+
+
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Start a spawned worker without re-running the caller's main script in it.
+
+    spawn normally re-imports ``__main__`` in the child, so a script without an
+    ``if __name__ == "__main__":`` guard would start itself again. The worker needs nothing
+    from the caller's script (its job holds joulebench objects only), so the main module's
+    ``__spec__`` and ``__file__`` are hidden while the process starts, then put back.
+    """
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__spec__", "__file__") if main and k in main.__dict__}
+    try:
+        if main is not None:
+            main.__dict__.pop("__file__", None)
+            main.__dict__["__spec__"] = None
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.update(saved)
+            if "__spec__" not in saved:
+                main.__dict__.pop("__spec__", None)
+
+
+class WorkerDied(WorkloadError):
+    """A variant's worker process ended without answering (crash, out of memory, killed)."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.variant = name
+
+
+class Worker:
+    """The parent's handle on one variant's worker process."""
+
+    def __init__(self, job: WorkerJob) -> None:
+        self.job = job
+        self.name = job.spec.name
+        context = mp.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self.process = context.Process(
+            target=worker_main, args=(child, job), name=f"joulebench-{self.name}", daemon=True
+        )
+        with _main_module_hidden():
+            self.process.start()
+        child.close()
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id."""
+        return self.process.pid
+
+    def _died(self) -> WorkerDied:
+        self.process.join(5.0)
+        code = self.process.exitcode
+        hint = " (killed: out of memory?)" if code is not None and code < 0 else ""
+        return WorkerDied(
+            self.name,
+            f"the worker of variant {self.name!r} died with exit code {code}{hint}; "
+            "the other variants are kept: rerun this one alone to see why",
+        )
+
+    def _receive(self, expect: str, timeout_s: float) -> Any:
+        deadline = time.monotonic() + timeout_s
+        while not self._conn.poll(POLL_S):
+            if not self.process.is_alive():
+                raise self._died()
+            if time.monotonic() > deadline:
+                raise WorkerDied(
+                    self.name,
+                    f"the worker of variant {self.name!r} did not answer in {timeout_s:.0f} s",
+                )
+        try:
+            kind, payload = self._conn.recv()
+        except (EOFError, OSError):
+            raise self._died() from None
+        if kind == "error":
+            raise VariantError(
+                payload.splitlines()[0] if payload else f"variant {self.name!r} failed"
+            )
+        if kind != expect:
+            raise WorkerDied(
+                self.name, f"worker of {self.name!r} answered {kind!r}, not {expect!r}"
+            )
+        return payload
+
+    def ready(self, timeout_s: float = READY_TIMEOUT_S) -> WorkerReady:
+        """Wait until the model is loaded and scored."""
+        return self._receive("ready", timeout_s)
+
+    def run(self, n: int) -> float:
+        """Run ``n`` batches in the worker; return the seconds it took there."""
+        try:
+            self._conn.send(("run", n))
+        except OSError:
+            raise self._died() from None
+        return self._receive("done", READY_TIMEOUT_S)
+
+    def peak_rss_bytes(self) -> int | None:
+        """The worker's peak resident memory so far."""
+        self._conn.send(("memory",))
+        return self._receive("memory", 60.0)
+
+    def close(self) -> None:
+        """Stop the worker (politely, then by force)."""
+        if self.process.is_alive():
+            with contextlib.suppress(OSError):  # already gone
+                self._conn.send(("stop",))
+            self.process.join(5.0)
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join(5.0)
+        self._conn.close()
