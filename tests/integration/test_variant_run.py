@@ -12,6 +12,7 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from joulebench.harness.variant_run import run_variants
+from joulebench.results import load, read_document, save_variants
 from joulebench.tasks import TextClassification, TextDataset
 from joulebench.variants import VariantSpec
 from tests.models import make_tiny_bert
@@ -68,6 +69,22 @@ def test_every_variant_gets_its_figures_and_a_broken_one_is_reported_not_fatal(
     assert "kernel" in run.results[1].details
     # both ran interleaved, under the same idle windows
     assert run.results[0].energy.idle_windows == run.results[1].energy.idle_windows
+
+    path = save_variants(run, tmp_path / "results", task={"data": "synthetic"})
+    frame = load(path, battery="phone")
+    expected = (
+        "run_id machine meter variant method backend batch_size accuracy "
+        "accuracy_ci_low accuracy_ci_high energy_j energy_j_ci95 energy_method "
+        "latency_p50_s latency_p95_s latency_p99_s throughput_per_s peak_rss_bytes "
+        "model_size_bytes params inferences_per_charge"
+    ).split()
+    assert set(expected) <= set(frame.columns)
+    row = frame.set_index("variant").loc["int8"]
+    assert (row["method"], row["backend"], row["batch_size"]) == ("int8", "torch", 8)
+    assert row["energy_j"] == pytest.approx(run.results[1].energy_per_inference_j.mean)
+    assert row["inferences_per_charge"] == pytest.approx(4.5 * 3.87 * 3600 / row["energy_j"])
+    assert row["energy_method"] == "estimated"
+    assert read_document(path)["failures"][0]["name"] == "missing"
 
 
 def test_a_worker_that_dies_mid_run_keeps_the_other_variants(tiny, task):

@@ -38,7 +38,7 @@ def test_save_then_load_gives_a_tidy_frame_with_intervals_and_method(tmp_path, h
     assert row["energy_per_call_j"] == pytest.approx(results["A"].energy_per_call_j.mean)
     assert row["energy_per_call_j_ci95"] == pytest.approx(results["A"].energy_per_call_j.ci95)
     assert row["net_energy_per_call_j"] == pytest.approx(0.2, rel=0.02)
-    assert row["method"] == "simulated" and not row["measured"]
+    assert row["energy_method"] == "simulated" and not row["measured"]
     assert row["windows"] == 5
     windows = load_windows(path)
     assert sorted(set(windows["label"])) == ["A", "B", "idle"]
@@ -72,7 +72,7 @@ def test_reference_v1_file_still_loads_with_its_figures():
     assert frame.loc["fast", "energy_per_call_j"] == pytest.approx(0.25)
     assert frame.loc["slow", "net_energy_per_call_j"] == pytest.approx(0.40)
     assert frame.loc["fast", "calls_per_window"] == 51
-    assert frame.loc["fast", "machine_id"] == "reference-host-00000000"
+    assert frame.loc["fast", "machine"] == "reference-host-00000000"
 
 
 def test_unknown_schema_version_is_refused_with_the_fix(tmp_path):

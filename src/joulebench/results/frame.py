@@ -8,9 +8,23 @@ from typing import Any
 
 import pandas as pd
 
+from joulebench.batteries import Battery, inferences_per_charge
+from joulebench.batteries import battery as battery_profile
+from joulebench.devices.base import MEASURED_METHODS
 from joulebench.errors import ResultsError
 from joulebench.results.schema import check_version
 
+VARIANT_COLUMNS = (
+    "macro_f1",
+    "latency_p50_s",
+    "latency_p95_s",
+    "latency_p99_s",
+    "throughput_per_s",
+    "peak_rss_bytes",
+    "model_size_bytes",
+    "params",
+    "threads",
+)
 FIGURES = (
     "energy_per_call_j",
     "net_energy_per_call_j",
@@ -54,31 +68,75 @@ def documents(path_or_dir: Path | str) -> list[tuple[Path, dict[str, Any]]]:
     return [(p, read_document(p)) for p in _files(Path(path_or_dir))]
 
 
-def load(path_or_dir: Path | str) -> pd.DataFrame:
-    """One row per measurement: figures (mean and ``_ci95`` half-width), method, scope, flags."""
-    rows: list[dict[str, Any]] = []
-    for path, document in documents(path_or_dir):
-        for m in document["measurements"]:
-            row: dict[str, Any] = {
-                "run_id": document["run_id"],
-                "created_utc": document["created_utc"],
-                "machine_id": document["machine_id"],
-                "label": m["label"],
-                "meter": m["meter"],
-                "method": m["method"],
-                "measured": m["method"] in ("counter", "integrated", "manual"),
-                "scope": m["scope"],
-                "calls_per_window": m["calls_per_window"],
-                "windows": len(m["windows"]),
-            }
-            for name in FIGURES:
-                figure = m["figures"].get(name)
-                row[name] = figure["mean"] if figure else None
-                row[f"{name}_ci95"] = figure["ci95"] if figure else None
-            row["net_error"] = m["figures"].get("net_error")
-            row["flags"] = ",".join(f["code"] for f in m["flags"])
-            row["path"] = str(path)
-            rows.append(row)
+def _figure(figures: dict[str, Any], name: str) -> tuple[float | None, float | None]:
+    figure = figures.get(name)
+    return (figure["mean"], figure["ci95"]) if figure else (None, None)
+
+
+def _row(
+    document: dict[str, Any], m: dict[str, Any], path: Path, battery: Battery
+) -> dict[str, Any]:
+    variant = m.get("variant") or {}
+    batch_size = variant.get("batch_size", 1)
+    row: dict[str, Any] = {
+        "run_id": document["run_id"],
+        "created_utc": document["created_utc"],
+        "machine": document["machine_id"],
+        "meter": m["meter"],
+        "label": m["label"],
+        "variant": variant.get("name", m["label"]),
+        "method": variant.get("method"),
+        "parent": variant.get("parent"),
+        "backend": variant.get("backend"),
+        "batch_size": batch_size,
+        "energy_method": m["method"],
+        "measured": m["method"] in MEASURED_METHODS,
+        "scope": m["scope"],
+        "calls_per_window": m["calls_per_window"],
+        "windows": len(m["windows"]),
+    }
+    for name in FIGURES:
+        row[name], row[f"{name}_ci95"] = _figure(m["figures"], name)
+    row["net_error"] = m["figures"].get("net_error")
+    # per inference: a call of a variant is one batch; a plain workload's call is one inference
+    energy, ci95 = row["energy_per_call_j"], row["energy_per_call_j_ci95"]
+    row["energy_j"], row["energy_j_ci95"] = energy / batch_size, ci95 / batch_size
+    net, net_ci95 = row["net_energy_per_call_j"], row["net_energy_per_call_j_ci95"]
+    row["net_energy_j"] = None if net is None else net / batch_size
+    row["net_energy_j_ci95"] = None if net_ci95 is None else net_ci95 / batch_size
+    accuracy = variant.get("accuracy") or {}
+    row["accuracy"] = accuracy.get("value")
+    row["accuracy_ci_low"] = accuracy.get("ci_low")
+    row["accuracy_ci_high"] = accuracy.get("ci_high")
+    row["accuracy_n"] = accuracy.get("n")
+    for key in VARIANT_COLUMNS:
+        row[key] = variant.get(key)
+    charges = inferences_per_charge(battery, row["energy_j"], row["energy_j_ci95"])
+    row["battery"] = battery.name
+    row["inferences_per_charge"] = charges.value
+    row["inferences_per_charge_low"] = charges.low
+    row["inferences_per_charge_high"] = charges.high
+    row["flags"] = ",".join(f["code"] for f in m["flags"])
+    row["path"] = str(path)
+    return row
+
+
+def load(path_or_dir: Path | str, battery: str | Battery = "phone") -> pd.DataFrame:
+    """One row per (run, machine, variant or workload), every figure in SI units.
+
+    Columns include run_id, machine, meter, variant, method, backend, batch_size, accuracy
+    (with accuracy_ci_low/high, Wilson 95%), energy_j (gross per inference) and energy_j_ci95
+    (95% half-width), net_energy_j, energy_method (counter, integrated, manual, estimated,
+    simulated), latency_p50/p95/p99_s (per batch), throughput_per_s, peak_rss_bytes,
+    model_size_bytes, params and inferences_per_charge (gross energy, ``battery``'s profile).
+    Figures a plain workload does not have (accuracy, latency, ...) are None.
+    """
+    profile = battery if isinstance(battery, Battery) else battery_profile(battery)
+    rows = [
+        _row(document, m, path, profile)
+        for path, document in documents(path_or_dir)
+        for m in document["measurements"]
+    ]
     return pd.DataFrame(rows)
 
 

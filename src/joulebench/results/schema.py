@@ -8,8 +8,9 @@ Layout (all numbers in SI units: J, W, s, bytes)::
                        "meter_details", "calls_per_window", "min_window_s", "threads",
                        "target_met", "figures": {"energy_per_call_j": {mean, ci95, ...},
                        "net_energy_per_call_j": {...} | null, "net_error", ...},
-                       "flags": [{code, message}], "windows": [...], "discarded": [...]}],
-     "idle_windows": [...]}
+                       "flags": [{code, message}], "windows": [...], "discarded": [...],
+                       "variant": {...} (model runs only: accuracy, latency, memory, ...)}],
+     "idle_windows": [...], "failures": [{"name", "error"}], "task": {...}}
 """
 
 from __future__ import annotations
@@ -69,6 +70,38 @@ def measurement_to_dict(result: MeasureResult) -> dict[str, Any]:
         "flags": [{"code": f.code, "message": f.message} for f in result.flags],
         "windows": [_window(w) for w in result.windows],
         "discarded": [asdict(d) for d in result.discarded],
+    }
+
+
+def variant_to_dict(result: Any) -> dict[str, Any]:
+    """A variant's own figures (``harness.variant_run.VariantResult``) as plain JSON.
+
+    Energy here is per inference (one example); the measurement beside it is per batch.
+    """
+    spec = result.spec
+    net = result.net_energy_per_inference_j
+    return {
+        "name": spec.name,
+        "method": spec.method,
+        "parent": spec.parent,
+        "backend": spec.backend,
+        "path": str(spec.path),
+        "recipe": spec.recipe,
+        "batch_size": result.batch_size,
+        "threads": result.threads,
+        "accuracy": result.accuracy.to_dict(),
+        "macro_f1": result.macro_f1,
+        "latency_p50_s": result.latency_p50_s,
+        "latency_p95_s": result.latency_p95_s,
+        "latency_p99_s": result.latency_p99_s,
+        "throughput_per_s": result.throughput_per_s,
+        "peak_rss_bytes": result.peak_rss_bytes,
+        "model_size_bytes": result.model_size_bytes,
+        "params": result.params,
+        "load_s": result.load_s,
+        "details": result.details,
+        "energy_per_inference_j": result.energy_per_inference_j.to_dict(),
+        "net_energy_per_inference_j": net.to_dict() if net else None,
     }
 
 

@@ -16,7 +16,12 @@ from joulebench import __version__
 from joulebench.errors import ResultsError
 from joulebench.harness.machine import fingerprint, machine_id
 from joulebench.harness.result import MeasureResult
-from joulebench.results.schema import SCHEMA_VERSION, idle_windows_to_list, measurement_to_dict
+from joulebench.results.schema import (
+    SCHEMA_VERSION,
+    idle_windows_to_list,
+    measurement_to_dict,
+    variant_to_dict,
+)
 
 DEFAULT_DIR = Path("results")
 
@@ -74,6 +79,29 @@ def build_document(
         "measurements": [measurement_to_dict(r) for r in items],
         "idle_windows": idle_windows_to_list(items[0]),
     }
+
+
+def build_variant_document(
+    run: Any, *, task: dict[str, Any] | None = None, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The run document of a ``VariantRun``: every measured variant, and every failure."""
+    document = build_document([r.energy for r in run.results], extra=extra)
+    for measurement, result in zip(document["measurements"], run.results, strict=True):
+        measurement["variant"] = variant_to_dict(result)
+    document["failures"] = [{"name": f.name, "error": f.error} for f in run.failures]
+    document["task"] = task or {}
+    return document
+
+
+def save_variants(
+    run: Any,
+    out: Path | str = DEFAULT_DIR,
+    *,
+    task: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Save a ``VariantRun`` (measured variants and failures) as one run document."""
+    return write_document(build_variant_document(run, task=task, extra=extra), out)
 
 
 def write_document(document: dict[str, Any], out: Path | str = DEFAULT_DIR) -> Path:
