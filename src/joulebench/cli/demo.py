@@ -1,68 +1,92 @@
-"""``joulebench demo``: the meters on this machine, then a small measured run with the best one.
+"""``joulebench demo``: MiniLM fine-tuned on BBC News, four variants measured, a battery plot.
 
-Until models arrive (issue 3), the demo measures two built-in matrix workloads (float64 and
-float32 matrix products) interleaved, saves the run under ./results and prints the table.
+Needs no network: the encoder and the data come from PyPI packages (see joulebench.demo).
+Prints the meters on this machine, builds (or reuses) the variants, measures them interleaved
+in spawned workers, saves the run under ./results, writes ./reports/<run>.html, and prints
+the table.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import sys
+import time
 from pathlib import Path
 
-import numpy as np
-
 from joulebench.cli.common import add_meter_options, meter_options, progress_printer
-from joulebench.cli.format import format_meters, format_results
+from joulebench.cli.format import format_meters
+from joulebench.cli.report import write_report
+from joulebench.demo import FULL, QUICK, build_demo_variants, demo_task
 from joulebench.devices.registry import probe_all
-from joulebench.harness.runner import measure_many
-from joulebench.results.store import ensure_writable, save
-
-MATRIX_SIZE = 192
-
-
-def matmul_workload(dtype: type, size: int = MATRIX_SIZE, seed: int = 0) -> Callable[[int], None]:
-    """``workload(n)``: n products of two fixed ``size`` x ``size`` matrices of ``dtype``."""
-    rng = np.random.default_rng(seed)
-    a = rng.standard_normal((size, size)).astype(dtype)
-    b = rng.standard_normal((size, size)).astype(dtype)
-
-    def run(n: int) -> None:
-        for _ in range(n):
-            a @ b
-
-    return run
+from joulebench.harness.variant_run import run_variants
+from joulebench.results.store import ensure_writable, save_variants
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the subcommand."""
-    parser = subparsers.add_parser("demo", help="show the meters and measure a built-in workload")
+    parser = subparsers.add_parser(
+        "demo", help="fine-tune MiniLM on BBC News, measure 4 variants, plot the battery trade-off"
+    )
     add_meter_options(parser)
-    parser.add_argument("--quick", action="store_true", help="shorter windows (about 15 s in all)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller data and shorter windows (a few minutes on 2 cores)",
+    )
+    parser.add_argument("--battery", default="phone", help="battery profile for the plot")
     parser.add_argument("--out", default="results", help="results folder (default ./results)")
+    parser.add_argument("--reports", default="reports", help="report folder (default ./reports)")
+    parser.add_argument("--cache-dir", default=None, help="where built variants are cached")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the meters table, measure the demo workloads, print and save the results."""
+    """Run the demo end to end."""
+    start = time.perf_counter()
     print(format_meters(probe_all()))
     print()
-    ensure_writable(Path(args.out))
-    workloads = {
-        "matmul-float64": matmul_workload(np.float64),
-        "matmul-float32": matmul_workload(np.float32),
-    }
-    results = measure_many(
-        workloads,
-        args.meter,
+    out = ensure_writable(Path(args.out))
+    plan = QUICK if args.quick else FULL
+    events = progress_printer()
+    task = demo_task(plan)
+    specs = build_demo_variants(
+        plan, task, cache_dir=Path(args.cache_dir) if args.cache_dir else None, on_event=events
+    )
+    variant_run = run_variants(
+        specs,
+        task,
+        meter=args.meter,
+        batch_size=plan.batch_size,
+        max_length=plan.max_length,
         meter_options=meter_options(args),
-        on_event=progress_printer(),
-        windows=5,
-        min_window_s=0.5 if args.quick else None,
-        warmup_s=0.5 if args.quick else 2.0,
+        on_event=events,
+        windows=plan.windows,
+        min_window_s=plan.min_window_s,
+        warmup_s=plan.warmup_s,
         seed=0,
     )
-    path = save(results, args.out, extra={"demo": "matmul"})
-    print(format_results(list(results.values())))
-    print(f"Saved: {path}")
-    return 0
+    split = task.split()
+    path = save_variants(
+        variant_run,
+        out,
+        task={
+            "name": task.name,
+            "data": task.data.source,
+            "train": len(split.train),
+            "test": len(split.test),
+            "labels": list(task.data.label_names),
+        },
+        extra={"demo": "quick" if args.quick else "full"},
+    )
+    report, table = write_report(
+        path, Path(args.reports), args.battery, "joulebench demo: MiniLM on BBC News"
+    )
+    print(table)
+    for failure in variant_run.failures:
+        print(
+            f"joulebench: error: variant {failure.name!r} failed: {failure.error}", file=sys.stderr
+        )
+    print(f"Results: {path}")
+    print(f"Report:  {report}")
+    print(f"Wall time: {time.perf_counter() - start:.0f} s")
+    return 1 if variant_run.failures else 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
@@ -47,6 +48,16 @@ def format_energy(summary: Summary | None) -> str:
 def format_time(summary: Summary | None) -> str:
     """A time summary, scaled to s, ms, µs or ns."""
     return format_quantity(summary, _TIME_UNITS)
+
+
+def format_frame(frame: pd.DataFrame, title: str) -> str:
+    """Any DataFrame of strings as a text table."""
+    table = Table(title=title)
+    for column in frame.columns:
+        table.add_column(str(column), overflow="fold")
+    for _, row in frame.iterrows():
+        table.add_row(*(str(v) for v in row))
+    return render(table, width=180)
 
 
 def format_meters(rows: Iterable[MeterStatus]) -> str:

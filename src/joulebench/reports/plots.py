@@ -1,0 +1,138 @@
+"""Plots (plotly). The main one: accuracy against inferences per battery charge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from joulebench.batteries import Battery
+from joulebench.reports.pareto import pareto_mask
+
+MEASURED = ("counter", "integrated", "manual")
+SYMBOLS = {"torch": "circle", "onnxruntime": "diamond", None: "square"}
+COLORS = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#7f7f7f",
+    "#bcbd22",
+)
+COMPONENT_SCOPES = ("package", "package+dram", "board", "process-cpu-time")
+
+
+def caption(frame: pd.DataFrame, battery: Battery) -> str:
+    """What the reader must know: how energy was obtained, and what it covers."""
+    methods = sorted(set(frame["energy_method"]))
+    lines = [
+        f"Battery: {battery.describe()}. Energy: gross per inference, meter "
+        f"{', '.join(sorted(set(frame['meter'])))}, scope {', '.join(sorted(set(frame['scope'])))}."
+    ]
+    unmeasured = [m for m in methods if m not in MEASURED]
+    if unmeasured:
+        lines.append(
+            f"Hollow markers: energy {' and '.join(m.upper() for m in unmeasured)}, NOT measured."
+        )
+    if set(frame["scope"]) & set(COMPONENT_SCOPES):
+        lines.append(
+            "Component-level energy (CPU or GPU only) leaves out the rest of a device: "
+            "counts per charge are optimistic."
+        )
+    lines.append("Error bars: 95% intervals (Wilson for accuracy, Student t for energy).")
+    return "<br>".join(lines)
+
+
+def accuracy_vs_charges(frame: pd.DataFrame, battery: Battery, title: str | None = None) -> Any:
+    """Accuracy (95% Wilson) vs inferences per charge (log x, 95% interval), frontier marked."""
+    import plotly.graph_objects as go
+
+    data = frame.dropna(subset=["accuracy", "inferences_per_charge"]).reset_index(drop=True)
+    figure = go.Figure()
+    methods = list(dict.fromkeys(data["method"].fillna("?")))
+    color = {m: COLORS[i % len(COLORS)] for i, m in enumerate(methods)}
+    for _, row in data.iterrows():
+        measured = row["energy_method"] in MEASURED
+        symbol = SYMBOLS.get(row["backend"], "square") + ("" if measured else "-open")
+        high = row["inferences_per_charge_high"]
+        figure.add_trace(
+            go.Scatter(
+                x=[row["inferences_per_charge"]],
+                y=[row["accuracy"] * 100],
+                mode="markers",
+                name=f"{row['variant']} ({row['method']}, {row['backend']})",
+                marker={
+                    "size": 13,
+                    "symbol": symbol,
+                    "color": color[row["method"] or "?"],
+                    "line": {"width": 2, "color": color[row["method"] or "?"]},
+                },
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [
+                        (high if high != float("inf") else row["inferences_per_charge"] * 10)
+                        - row["inferences_per_charge"]
+                    ],
+                    "arrayminus": [row["inferences_per_charge"] - row["inferences_per_charge_low"]],
+                },
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [(row["accuracy_ci_high"] - row["accuracy"]) * 100],
+                    "arrayminus": [(row["accuracy"] - row["accuracy_ci_low"]) * 100],
+                },
+                hovertemplate=(
+                    f"<b>{row['variant']}</b><br>accuracy %{{y:.1f}}%<br>"
+                    "inferences per charge %{x:,.0f}<br>"
+                    f"energy {row['energy_j'] * 1000:.3g} mJ/inference "
+                    f"({row['energy_method']})<extra></extra>"
+                ),
+            )
+        )
+    mask = pareto_mask(list(data["inferences_per_charge"]), list(data["accuracy"]))
+    front = data[mask].sort_values("inferences_per_charge")
+    if len(front):
+        figure.add_trace(
+            go.Scatter(
+                x=front["inferences_per_charge"],
+                y=front["accuracy"] * 100,
+                mode="lines+text",
+                line={"dash": "dot", "color": "black", "width": 1.5},
+                name="Pareto frontier",
+                text=front["variant"],
+                textposition="top center",
+                hoverinfo="skip",
+            )
+        )
+    figure.update_layout(
+        title={
+            "text": title
+            or f"Accuracy vs inferences per {battery.name} charge"
+            f"<br><sup>{battery.describe()}; meter {', '.join(sorted(set(data['meter'])))}</sup>"
+        },
+        xaxis={"title": f"inferences per {battery.name} charge (log scale)", "type": "log"},
+        yaxis={"title": "accuracy (%)"},
+        template="plotly_white",
+        width=1000,
+        height=650,
+        legend={"title": "variant (method, backend)"},
+        margin={"b": 150},
+    )
+    figure.add_annotation(
+        text=caption(data, battery),
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=-0.2,
+        showarrow=False,
+        align="left",
+        xanchor="left",
+        yanchor="top",
+        font={"size": 11},
+    )
+    return figure

@@ -1,0 +1,57 @@
+"""Tables of every figure, formatted for people (values in readable units, ± 95%)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+
+def _plus_minus(value: float | None, ci: float | None, scale: float, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return (
+        f"{value * scale:.{digits}g} ± {ci * scale:.2g}"
+        if ci is not None
+        else f"{value * scale:.{digits}g}"
+    )
+
+
+def _count(value: float) -> str:
+    return "∞" if value == math.inf else f"{value:,.0f}"
+
+
+def figures_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per variant: accuracy, energy (method), latency, memory, size, charges."""
+    rows = []
+    for _, r in frame.iterrows():
+        accuracy = (
+            (
+                f"{r['accuracy'] * 100:.1f}% [{r['accuracy_ci_low'] * 100:.1f}, "
+                f"{r['accuracy_ci_high'] * 100:.1f}]"
+            )
+            if pd.notna(r.get("accuracy"))
+            else "—"
+        )
+        rows.append(
+            {
+                "variant": r["variant"],
+                "method": r.get("method") or "—",
+                "backend": r.get("backend") or "—",
+                "accuracy (95% CI)": accuracy,
+                "energy mJ/inference": _plus_minus(r["energy_j"], r["energy_j_ci95"], 1000),
+                "net mJ/inference": _plus_minus(
+                    r.get("net_energy_j"), r.get("net_energy_j_ci95"), 1000
+                ),
+                "energy method": r["energy_method"],
+                "latency p50 ms": _plus_minus(r.get("latency_p50_s"), None, 1000),
+                "peak RSS MB": _plus_minus(r.get("peak_rss_bytes"), None, 1e-6),
+                "size MB": _plus_minus(r.get("model_size_bytes"), None, 1e-6),
+                f"inferences per {r['battery']} charge": (
+                    f"{_count(r['inferences_per_charge'])} "
+                    f"[{_count(r['inferences_per_charge_low'])}, "
+                    f"{_count(r['inferences_per_charge_high'])}]"
+                ),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from joulebench.batteries import battery
+from joulebench.reports.html import render_html
+from joulebench.reports.pareto import pareto_mask
+from joulebench.reports.tables import figures_table
+
+
+def test_pareto_mask_keeps_only_undominated_points():
+    xs = [1.0, 2.0, 3.0, 2.0, 0.5]
+    ys = [0.9, 0.8, 0.7, 0.6, 0.95]
+    assert pareto_mask(xs, ys) == [True, True, True, False, True]
+    assert pareto_mask([1.0, 1.0], [0.5, 0.5]) == [True, True]  # ties dominate neither
+
+
+def frame(energy_method="estimated"):
+    phone = battery("phone")
+    rows = []
+    for name, method, backend, acc, energy in [
+        ("base", "base", "torch", 0.96, 0.16),
+        ("int8", "int8", "onnxruntime", 0.95, 0.06),
+        ("bad", "prune", "torch", 0.90, 0.20),
+    ]:
+        rows.append(
+            {
+                "run_id": "r1",
+                "variant": name,
+                "method": method,
+                "backend": backend,
+                "meter": "estimate",
+                "scope": "process-cpu-time",
+                "energy_method": energy_method,
+                "accuracy": acc,
+                "accuracy_ci_low": acc - 0.02,
+                "accuracy_ci_high": acc + 0.01,
+                "energy_j": energy,
+                "energy_j_ci95": energy / 10,
+                "net_energy_j": energy / 2,
+                "net_energy_j_ci95": energy / 20,
+                "latency_p50_s": 0.1,
+                "peak_rss_bytes": 6e8,
+                "model_size_bytes": 9e7,
+                "battery": "phone",
+                "inferences_per_charge": phone.usable_energy_j / energy,
+                "inferences_per_charge_low": phone.usable_energy_j / (energy * 1.1),
+                "inferences_per_charge_high": phone.usable_energy_j / (energy * 0.9),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def test_report_is_offline_names_the_frontier_and_labels_estimates():
+    page = render_html(frame(), battery("phone"), "t")
+    assert "<script" in page and "<script src=" not in page  # plotly inlined, nothing fetched
+    assert len(page) > 1_000_000
+    assert "ESTIMATED" in page and "NOT measured" in page
+    assert "Pareto frontier" in page
+    assert "optimistic" in page
+    assert "4500 mAh at 3.87 V" in page
+
+
+def test_measured_points_are_not_called_estimates():
+    page = render_html(frame("counter"), battery("phone"), "t")
+    assert "NOT measured" not in page
+
+
+def test_figures_table_formats_intervals_and_units():
+    table = figures_table(frame()).set_index("variant")
+    assert table.loc["base", "accuracy (95% CI)"] == "96.0% [94.0, 97.0]"
+    assert table.loc["base", "energy mJ/inference"] == "160 ± 16"
+    assert table.loc["int8", "size MB"] == "90"
+    charges = table.loc["int8", "inferences per phone charge"]
+    assert charges.startswith(f"{battery('phone').usable_energy_j / 0.06:,.0f}")
+    assert not math.isnan(float(charges.split()[0].replace(",", "")))
+
+
+@pytest.mark.parametrize("spec", ["phone", "custom:5000mAh@3.85V"])
+def test_report_battery_in_subtitle(spec):
+    assert battery(spec).describe().split(":")[0] in render_html(frame(), battery(spec))
