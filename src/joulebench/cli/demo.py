@@ -9,17 +9,15 @@ the table.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 from joulebench.cli.common import add_meter_options, meter_options, progress_printer
 from joulebench.cli.format import format_meters
-from joulebench.cli.report import write_report
+from joulebench.cli.pipeline import measure_save_report, print_outcome
 from joulebench.demo import FULL, QUICK, build_demo_variants, demo_task
 from joulebench.devices.registry import probe_all
-from joulebench.harness.variant_run import run_variants
-from joulebench.results.store import ensure_writable, save_variants
+from joulebench.results.store import ensure_writable
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -52,41 +50,24 @@ def run(args: argparse.Namespace) -> int:
     specs = build_demo_variants(
         plan, task, cache_dir=Path(args.cache_dir) if args.cache_dir else None, on_event=events
     )
-    variant_run = run_variants(
+    variant_run, path, report, table = measure_save_report(
         specs,
         task,
+        out=out,
+        reports=Path(args.reports),
+        battery=args.battery,
+        title="joulebench demo: MiniLM on BBC News",
+        on_event=events,
+        extra={"demo": "quick" if args.quick else "full"},
         meter=args.meter,
         batch_size=plan.batch_size,
         max_length=plan.max_length,
         meter_options=meter_options(args),
-        on_event=events,
         windows=plan.windows,
         min_window_s=plan.min_window_s,
         warmup_s=plan.warmup_s,
         seed=0,
     )
-    split = task.split()
-    path = save_variants(
-        variant_run,
-        out,
-        task={
-            "name": task.name,
-            "data": task.data.source,
-            "train": len(split.train),
-            "test": len(split.test),
-            "labels": list(task.data.label_names),
-        },
-        extra={"demo": "quick" if args.quick else "full"},
-    )
-    report, table = write_report(
-        path, Path(args.reports), args.battery, "joulebench demo: MiniLM on BBC News"
-    )
-    print(table)
-    for failure in variant_run.failures:
-        print(
-            f"joulebench: error: variant {failure.name!r} failed: {failure.error}", file=sys.stderr
-        )
-    print(f"Results: {path}")
-    print(f"Report:  {report}")
+    code = print_outcome(variant_run, table, path, report)
     print(f"Wall time: {time.perf_counter() - start:.0f} s")
-    return 1 if variant_run.failures else 0
+    return code

@@ -12,10 +12,10 @@ import sys
 from collections.abc import Sequence
 
 from joulebench import __version__
-from joulebench.cli import demo, measure, meters, report
+from joulebench.cli import demo, measure, meters, report, run
 from joulebench.errors import JoulebenchError
 
-SUBCOMMANDS = (demo, meters, measure, report)
+SUBCOMMANDS = (demo, run, meters, measure, report)
 
 
 class _Parser(argparse.ArgumentParser):

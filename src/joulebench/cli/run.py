@@ -1,0 +1,87 @@
+"""``joulebench run experiment.toml``: measure the variants an experiment file lists."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from joulebench.cli.common import progress_printer
+from joulebench.cli.pipeline import measure_save_report, print_outcome
+from joulebench.config import Experiment, load_experiment
+from joulebench.results.store import ensure_writable
+from joulebench.tasks.data import builtin, load_table
+from joulebench.tasks.text_classification import TextClassification
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register the subcommand."""
+    parser = subparsers.add_parser("run", help="measure the variants of an experiment file")
+    parser.add_argument("experiment", help="the experiment file (TOML)")
+    parser.add_argument("--out", default="results", help="results folder (default ./results)")
+    parser.add_argument("--reports", default="reports", help="report folder (default ./reports)")
+    parser.add_argument("--quiet", action="store_true", help="print only the table and errors")
+    parser.set_defaults(run=run)
+
+
+def task_of(experiment: Experiment) -> TextClassification:
+    """The task an experiment describes."""
+    spec = experiment.task
+    if spec.data in ("bbc-news",):
+        data = builtin(spec.data)
+    else:
+        data = load_table(
+            spec.data,
+            text_column=spec.text_column,
+            label_column=spec.label_column,
+            label_names=spec.labels,
+        )
+    return TextClassification(
+        data,
+        test_fraction=spec.test_fraction,
+        max_test=spec.max_test,
+        max_train=spec.max_train,
+        seed=spec.seed,
+    )
+
+
+def meter_options_of(experiment: Experiment) -> dict[str, object]:
+    """Constructor options for the experiment's meter."""
+    meter = experiment.meter
+    name = meter.name.lower()
+    options: dict[str, object] = {}
+    if name in ("estimate", "auto"):
+        if meter.cpu_watts is not None:
+            options["cpu_w_per_core"] = meter.cpu_watts
+        if meter.idle_watts is not None:
+            options["idle_w"] = meter.idle_watts
+    if name == "simulated" and meter.sim_watts is not None:
+        options["power_w"] = meter.sim_watts
+    if name == "nvml" and meter.gpus is not None:
+        options["devices"] = meter.gpus
+    return options
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the experiment, measure, save, report."""
+    experiment = load_experiment(args.experiment)
+    out = ensure_writable(Path(args.out))
+    task = task_of(experiment)
+    settings = experiment.protocol.model_dump()
+    variant_run, path, report, table = measure_save_report(
+        experiment.variants,
+        task,
+        out=out,
+        reports=Path(args.reports),
+        battery=experiment.run.battery,
+        title=f"joulebench: {Path(args.experiment).name}",
+        on_event=progress_printer(quiet=args.quiet),
+        extra={"experiment": experiment.model_dump(mode="json")},
+        meter=experiment.meter.name,
+        meter_options=meter_options_of(experiment),
+        batch_size=experiment.run.batch_size,
+        threads=experiment.run.threads,
+        device=experiment.run.device,
+        max_length=experiment.run.max_length,
+        **settings,
+    )
+    return print_outcome(variant_run, table, path, report)

@@ -1,0 +1,165 @@
+"""Experiment files (TOML) -> validated, frozen settings. Relative paths are resolved against
+the file's folder. An unknown key or a wrong type is one line naming the file, the key and the
+fix.
+
+Example::
+
+    [task]
+    data = "bbc-news"            # or a CSV/TSV/JSONL file with text and label columns
+    max_test = 500
+
+    [[variants]]
+    name = "base"
+    path = "runs/base"           # a transformers folder (safetensors)
+
+    [[variants]]
+    name = "int8"
+    method = "int8"
+    parent = "base"
+    path = "runs/base"
+    recipe = { quantize = "dynamic-int8" }
+
+    [[variants]]
+    name = "onnx"
+    method = "onnx"
+    backend = "onnxruntime"
+    path = "runs/onnx"
+
+    [meter]
+    name = "auto"
+
+    [protocol]
+    windows = 5
+
+    [run]
+    batch_size = 32
+    battery = "phone"
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from joulebench.errors import UserError
+from joulebench.harness.settings import ProtocolSettings
+from joulebench.variants.spec import VariantSpec
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TaskConfig(_Frozen):
+    """The data and the held-out split."""
+
+    data: str = Field(description="'bbc-news', or a CSV/TSV/JSONL/JSON file")
+    text_column: str = "text"
+    label_column: str = "label"
+    labels: list[str] | None = None
+    test_fraction: float = Field(0.25, gt=0, lt=1)
+    max_test: int | None = Field(None, gt=0)
+    max_train: int | None = Field(None, gt=0)
+    seed: int = 0
+
+
+class MeterConfig(_Frozen):
+    """Which meter, and the options of particular meters."""
+
+    name: str = "auto"
+    cpu_watts: float | None = Field(None, ge=0)
+    idle_watts: float | None = Field(None, ge=0)
+    sim_watts: float | None = Field(None, ge=0)
+    gpus: list[int] | None = None
+
+
+class RunConfig(_Frozen):
+    """How variants are run: the same for every variant, and recorded."""
+
+    batch_size: int = Field(32, gt=0)
+    threads: int | None = Field(None, gt=0)
+    device: str = "cpu"
+    max_length: int = Field(128, gt=0)
+    battery: str = "phone"
+
+
+class Experiment(_Frozen):
+    """A whole experiment file."""
+
+    task: TaskConfig
+    variants: list[VariantSpec] = Field(min_length=1)
+    meter: MeterConfig = MeterConfig()
+    protocol: ProtocolSettings = ProtocolSettings()
+    run: RunConfig = RunConfig()
+
+    @model_validator(mode="after")
+    def _names_unique_and_parents_known(self) -> Experiment:
+        names = [v.name for v in self.variants]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"variant name {duplicates[0]!r} is used twice; names must be unique")
+        for variant in self.variants:
+            if variant.parent is not None and variant.parent not in names:
+                raise ValueError(
+                    f"variant {variant.name!r} names parent {variant.parent!r}, which is not "
+                    f"a variant here (variants: {', '.join(names)})"
+                )
+        return self
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _explain(path: Path, exc: ValidationError) -> str:
+    # a misspelt key also makes the right one "missing": name the misspelling first
+    error = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
+    where = _where(error["loc"])
+    more = f" ({len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
+    if error["type"] == "extra_forbidden":
+        return (
+            f"{path}: unknown key {where!r}; check its spelling against the documented keys{more}"
+        )
+    if error["type"] == "missing":
+        return f"{path}: missing key {where!r}; add it{more}"
+    return f"{path}: {where}: {error['msg']} (got {error.get('input')!r}){more}"
+
+
+def _resolve(raw: dict[str, Any], folder: Path) -> dict[str, Any]:
+    for variant in raw.get("variants", []) or []:
+        if isinstance(variant, dict) and isinstance(variant.get("path"), str):
+            candidate = Path(variant["path"]).expanduser()
+            variant["path"] = str(candidate if candidate.is_absolute() else folder / candidate)
+    task = raw.get("task")
+    if isinstance(task, dict) and isinstance(task.get("data"), str) and task["data"] != "bbc-news":
+        candidate = Path(task["data"]).expanduser()
+        task["data"] = str(candidate if candidate.is_absolute() else folder / candidate)
+    return raw
+
+
+def load_experiment(path: Path | str) -> Experiment:
+    """Read and validate an experiment file."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"experiment file {path} does not exist") from None
+    except OSError as exc:
+        raise UserError(f"cannot read experiment file {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path} is not valid TOML: {exc}") from None
+    try:
+        return Experiment(**_resolve(raw, path.resolve().parent))
+    except ValidationError as exc:
+        raise UserError(_explain(path, exc)) from None
