@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from joulebench.devices.rapl import RaplMeter, discover_zones
@@ -30,11 +32,14 @@ def test_driven_tree_package_and_dram_within_1_percent_with_wraps_inside_the_win
     zones = intel_layout(max_range_uj=RANGE_UJ)
     with FakePowercap(tmp_path / "powercap", zones, update_s=0.0005) as tree:
         meter = RaplMeter(tree.root, max_power_w=100.0)
-        meter.begin()
-        import time
-
-        time.sleep(0.8)
-        readings = by_domain(meter.end())
+        for _ in range(5):  # on a loaded machine a late poll makes a window unverifiable
+            meter.begin()
+            time.sleep(0.8)
+            try:
+                readings = by_domain(meter.end())
+                break
+            except InvalidWindowError:
+                continue
         meter.close()
     duration_s = readings["cpu"].duration_s
     package = readings["cpu:package-0"]

@@ -75,6 +75,7 @@ class _Track:
     first_raw_uj: int
     last_raw_uj: int
     last_t_s: float
+    """When the last read of this zone began (its value is no older than this)."""
     total_uj: int = 0
     wraps: int = 0
 
@@ -276,19 +277,30 @@ class RaplMeter:
         return Availability(True, f"{len(zones)} zones: {', '.join(z.domain for z in zones)}")
 
     # -- reading ---------------------------------------------------------------------------
-    def _read_all(self) -> tuple[dict[str, int], float]:
-        zone_ids = [z.zone_id for z in self.zones]
-        raws = {
-            z.zone_id: _read_uj(self.reader, z.path / "energy_uj", zone_ids) for z in self.zones
-        }
-        return raws, self.clock.monotonic()
+    def _read_all(self) -> tuple[dict[str, tuple[int, float, float]], float]:
+        """Every zone's value with the times just before and just after reading it.
 
-    def _advance(self, raws: dict[str, int], t_s: float) -> None:
-        """Fold one set of reads into the running totals (called with the lock held)."""
+        Each zone keeps its own times: a thread paused between two zones' reads must not make
+        one zone's value look younger than it is.
+        """
+        zone_ids = [z.zone_id for z in self.zones]
+        reads: dict[str, tuple[int, float, float]] = {}
+        for zone in self.zones:
+            before_s = self.clock.monotonic()
+            raw = _read_uj(self.reader, zone.path / "energy_uj", zone_ids)
+            reads[zone.zone_id] = (raw, before_s, self.clock.monotonic())
+        return reads, self.clock.monotonic()
+
+    def _advance(self, reads: dict[str, tuple[int, float, float]]) -> None:
+        """Fold one set of reads into the running totals (called with the lock held).
+
+        The gap between two reads of a zone is taken at its widest (from the start of the
+        earlier read to the end of the later), so a doubtful gap invalidates the window.
+        """
         for zone in self.zones:
             track = self._tracks[zone.zone_id]
-            raw = raws[zone.zone_id]
-            gap_s = t_s - track.last_t_s
+            raw, before_s, after_s = reads[zone.zone_id]
+            gap_s = after_s - track.last_t_s
             wrap_s = zone.max_range_uj / 1e6 / self.max_power_w
             if raw > zone.max_range_uj:
                 self._invalid = (
@@ -313,13 +325,13 @@ class RaplMeter:
                 )
             track.total_uj += step_uj
             track.last_raw_uj = raw
-            track.last_t_s = t_s
+            track.last_t_s = before_s
 
     def poll_now(self) -> None:
         """Read every zone once and fold the reads into the window (the thread calls this)."""
-        raws, t_s = self._read_all()
+        reads, _ = self._read_all()
         with self._lock:
-            self._advance(raws, t_s)
+            self._advance(reads)
 
     def _poll_loop(self) -> None:
         interval_s = self.poll_interval_s
@@ -335,10 +347,12 @@ class RaplMeter:
         """Read every zone's start value and start polling."""
         if self._thread is not None:
             raise DeviceError("RAPL meter: begin() called twice without end()")
-        raws, t_s = self._read_all()
+        reads, t_s = self._read_all()
         self._t_begin_s = t_s
         self._invalid = None
-        self._tracks = {zid: _Track(raw, raw, t_s) for zid, raw in raws.items()}
+        self._tracks = {
+            zid: _Track(raw, raw, before_s) for zid, (raw, before_s, _) in reads.items()
+        }
         self._stop.clear()
         self._thread = threading.Thread(target=self._poll_loop, name="joulebench-rapl", daemon=True)
         self._thread.start()
@@ -354,9 +368,9 @@ class RaplMeter:
         if self._thread is None:
             raise DeviceError("RAPL meter: end() called without begin()")
         self._stop_polling()
-        raws, t_s = self._read_all()
+        reads, t_s = self._read_all()
         with self._lock:
-            self._advance(raws, t_s)
+            self._advance(reads)
             if self._invalid is not None:
                 raise InvalidWindowError(f"RAPL window discarded: {self._invalid}")
             tracks = dict(self._tracks)

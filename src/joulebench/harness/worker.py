@@ -65,7 +65,15 @@ def _set_threads(threads: int) -> None:
 
 
 def worker_main(conn: Connection, job: WorkerJob) -> None:
-    """Entry point of the spawned process."""
+    """Entry point of the spawned process. Ctrl-C reaches it too: it then ends quietly and
+    leaves the message to the parent."""
+    try:
+        _serve(conn, job)
+    except (KeyboardInterrupt, EOFError, BrokenPipeError):
+        return
+
+
+def _serve(conn: Connection, job: WorkerJob) -> None:
     _set_threads(job.threads)
     try:
         from joulebench.variants.load import load_variant
