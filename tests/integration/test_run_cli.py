@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 pytest.importorskip("torch")
@@ -53,24 +55,24 @@ def experiment(tmp_path):
 
 
 def test_run_measures_saves_and_reports(experiment, tmp_path, capsys):
-    code = main(
-        [
-            "run",
-            str(experiment),
-            "--out",
-            str(tmp_path / "results"),
-            "--reports",
-            str(tmp_path / "reports"),
-            "--quiet",
-        ]
-    )
+    results, reports = str(tmp_path / "results"), str(tmp_path / "reports")
+    code = main(["run", str(experiment), "--out", results, "--reports", reports, "--json"])
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert "powerbank" in out and "estimated" in out
+    document = json.loads(out)  # --json: stdout is the results document and nothing else
+    assert [m["variant"]["name"] for m in document["measurements"]] == ["base", "int8"]
+    assert document["extra"]["experiment"]["run"]["battery"] == "powerbank"
     frame = load(tmp_path / "results", battery="powerbank")
     assert sorted(frame["variant"]) == ["base", "int8"]
     assert frame.set_index("variant").loc["int8", "method"] == "int8"
     assert list((tmp_path / "reports").glob("*.html"))
+
+    again = str(tmp_path / "again")
+    code = main(["report", results, "--battery", "laptop", "--out", again])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert "laptop: 60 Wh" in out and "estimated" in out and "int8" in out
+    assert list((tmp_path / "again").glob("*.html"))
 
 
 def test_run_with_wrong_data_column_is_one_line_and_exit_1(experiment, tmp_path, capsys):

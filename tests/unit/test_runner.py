@@ -155,14 +155,38 @@ def test_ctrl_c_in_a_window_propagates_and_closes_the_meter(host):
     meter.close = lambda: closed.append(True)
     calls = count()
 
-    def interrupted(n):
-        if next(calls) > 12:
+    def interrupted(n):  # 10 warm-up calls, 1 calibration, 1 window, then Ctrl-C
+        if next(calls) > 11:
             raise KeyboardInterrupt
         trace.workload(CALL_S)(n)
 
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt):  # one window is no interval: nothing to keep
         measure(interrupted, meter, clock=clock, host_probe=host, warmup_s=0.0)
     assert closed
+
+
+def test_ctrl_c_after_two_rounds_keeps_the_windows_taken_and_flags_them(host):
+    clock, trace, meter = setup()
+    calls = count()
+
+    def interrupted_late(n):
+        # 10 warm-up calls, 110 to calibrate, then windows of 110 calls: stop in the third
+        if next(calls) > 10 + 110 + 2 * 110 + 5:
+            raise KeyboardInterrupt
+        trace.workload(CALL_S)(1)
+
+    r = measure(
+        lambda n: [interrupted_late(1) for _ in range(n)],
+        meter,
+        clock=clock,
+        host_probe=host,
+        warmup_s=0.0,
+        min_window_s=1.0,
+    )
+    assert r.interrupted
+    assert len(r.windows) == 2 and len(r.idle_windows) == 2
+    assert "interrupted" in [f.code for f in r.flags]
+    assert r.energy_per_call_j.mean == pytest.approx(BUSY_W * CALL_S)
 
 
 class FlakyMeter(SimulatedMeter):

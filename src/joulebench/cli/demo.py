@@ -12,9 +12,9 @@ import argparse
 import time
 from pathlib import Path
 
-from joulebench.cli.common import add_meter_options, meter_options, progress_printer
+from joulebench.cli.common import add_meter_options, meter_options
 from joulebench.cli.format import format_meters
-from joulebench.cli.pipeline import measure_save_report, print_outcome
+from joulebench.cli.pipeline import measure_save_report, print_outcome, progress_for
 from joulebench.demo import FULL, QUICK, build_demo_variants, demo_task
 from joulebench.devices.registry import probe_all
 from joulebench.results.store import ensure_writable
@@ -35,39 +35,49 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", default="results", help="results folder (default ./results)")
     parser.add_argument("--reports", default="reports", help="report folder (default ./reports)")
     parser.add_argument("--cache-dir", default=None, help="where built variants are cached")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars; table and errors")
+    parser.add_argument(
+        "--json", action="store_true", help="print the results document as JSON (no progress bars)"
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo end to end."""
     start = time.perf_counter()
-    print(format_meters(probe_all()))
-    print()
+    if not args.json:
+        print(format_meters(probe_all()))
+        print()
     out = ensure_writable(Path(args.out))
     plan = QUICK if args.quick else FULL
-    events = progress_printer()
     task = demo_task(plan)
-    specs = build_demo_variants(
-        plan, task, cache_dir=Path(args.cache_dir) if args.cache_dir else None, on_event=events
-    )
-    variant_run, path, report, table = measure_save_report(
-        specs,
-        task,
-        out=out,
-        reports=Path(args.reports),
-        battery=args.battery,
-        title="joulebench demo: MiniLM on BBC News",
-        on_event=events,
-        extra={"demo": "quick" if args.quick else "full"},
-        meter=args.meter,
-        batch_size=plan.batch_size,
-        max_length=plan.max_length,
-        meter_options=meter_options(args),
-        windows=plan.windows,
-        min_window_s=plan.min_window_s,
-        warmup_s=plan.warmup_s,
-        seed=0,
-    )
-    code = print_outcome(variant_run, table, path, report)
+    with progress_for(args.quiet or args.json, 4, plan.windows) as events:
+        specs = build_demo_variants(
+            plan,
+            task,
+            cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+            on_event=events,
+        )
+        variant_run, path, report, table = measure_save_report(
+            specs,
+            task,
+            out=out,
+            reports=Path(args.reports),
+            battery=args.battery,
+            title="joulebench demo: MiniLM on BBC News",
+            on_event=events,
+            extra={"demo": "quick" if args.quick else "full"},
+            meter=args.meter,
+            batch_size=plan.batch_size,
+            max_length=plan.max_length,
+            meter_options=meter_options(args),
+            windows=plan.windows,
+            min_window_s=plan.min_window_s,
+            warmup_s=plan.warmup_s,
+            seed=0,
+        )
+    code = print_outcome(variant_run, table, path, report, as_json=args.json)
+    if args.json:
+        return code
     print(f"Wall time: {time.perf_counter() - start:.0f} s")
     return code

@@ -104,6 +104,14 @@ def run(args: argparse.Namespace) -> int:
         print(format_results([result]))
         if path is not None:
             print(f"Saved: {path}")
+    if result.interrupted:
+        where = f"saved in {path}" if path else "not saved (--no-save)"
+        print(
+            f"joulebench: interrupted: the windows taken so far are {where} "
+            "(flagged 'interrupted')",
+            file=sys.stderr,
+        )
+        return 130
     if result.net_error and result.idle_power_w is not None:
         # The net figure is refused (never shown as a number); gross stands, so exit 0.
         print(f"joulebench: warning: no net figure: {result.net_error}", file=sys.stderr)

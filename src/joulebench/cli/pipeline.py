@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
+from joulebench.cli.common import progress_printer
+from joulebench.cli.progress import RunProgress
 from joulebench.cli.report import write_report
 from joulebench.harness.runner import Event
 from joulebench.harness.variant_run import VariantRun, run_variants
+from joulebench.results.frame import read_document
 from joulebench.results.store import save_variants
 from joulebench.tasks.text_classification import TextClassification
 from joulebench.variants.spec import VariantSpec
@@ -46,13 +51,34 @@ def measure_save_report(
     return variant_run, path, report, table
 
 
-def print_outcome(variant_run: VariantRun, table: str, path: Path, report: Path) -> int:
-    """Print the table, each failure as an error line, the paths; exit 1 if a variant failed."""
-    print(table)
+def progress_for(quiet: bool, variants: int, windows: int) -> AbstractContextManager[Any]:
+    """Progress bars on stderr, or (``quiet``) only the lines a reader must see."""
+    if quiet:
+        return nullcontext(progress_printer(quiet=True))
+    return RunProgress(variants, windows)
+
+
+def print_outcome(
+    variant_run: VariantRun, table: str, path: Path, report: Path, *, as_json: bool = False
+) -> int:
+    """Print the table (or the results document as JSON), each failure as an error line, and
+    the paths; exit 1 if a variant failed, 130 if Ctrl-C cut the windows short."""
+    if as_json:
+        print(json.dumps(read_document(path), indent=1))
+    else:
+        print(table)
     for failure in variant_run.failures:
         print(
             f"joulebench: error: variant {failure.name!r} failed: {failure.error}", file=sys.stderr
         )
-    print(f"Results: {path}")
-    print(f"Report:  {report}")
+    if not as_json:
+        print(f"Results: {path}")
+        print(f"Report:  {report}")
+    if variant_run.interrupted:
+        print(
+            f"joulebench: interrupted: the windows taken so far are saved in {path} "
+            "(flagged 'interrupted')",
+            file=sys.stderr,
+        )
+        return 130
     return 1 if variant_run.failures else 0

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from joulebench.cli.common import progress_printer
-from joulebench.cli.pipeline import measure_save_report, print_outcome
+from joulebench.cli.pipeline import measure_save_report, print_outcome, progress_for
 from joulebench.config import Experiment, load_experiment
 from joulebench.results.store import ensure_writable
 from joulebench.tasks.data import builtin, load_table
@@ -19,7 +18,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("experiment", help="the experiment file (TOML)")
     parser.add_argument("--out", default="results", help="results folder (default ./results)")
     parser.add_argument("--reports", default="reports", help="report folder (default ./reports)")
-    parser.add_argument("--quiet", action="store_true", help="print only the table and errors")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars; table and errors")
+    parser.add_argument(
+        "--json", action="store_true", help="print the results document as JSON (no progress bars)"
+    )
     parser.set_defaults(run=run)
 
 
@@ -67,21 +69,23 @@ def run(args: argparse.Namespace) -> int:
     out = ensure_writable(Path(args.out))
     task = task_of(experiment)
     settings = experiment.protocol.model_dump()
-    variant_run, path, report, table = measure_save_report(
-        experiment.variants,
-        task,
-        out=out,
-        reports=Path(args.reports),
-        battery=experiment.run.battery,
-        title=f"joulebench: {Path(args.experiment).name}",
-        on_event=progress_printer(quiet=args.quiet),
-        extra={"experiment": experiment.model_dump(mode="json")},
-        meter=experiment.meter.name,
-        meter_options=meter_options_of(experiment),
-        batch_size=experiment.run.batch_size,
-        threads=experiment.run.threads,
-        device=experiment.run.device,
-        max_length=experiment.run.max_length,
-        **settings,
-    )
-    return print_outcome(variant_run, table, path, report)
+    quiet = args.quiet or args.json
+    with progress_for(quiet, len(experiment.variants), experiment.protocol.windows) as events:
+        variant_run, path, report, table = measure_save_report(
+            experiment.variants,
+            task,
+            out=out,
+            reports=Path(args.reports),
+            battery=experiment.run.battery,
+            title=f"joulebench: {Path(args.experiment).name}",
+            on_event=events,
+            extra={"experiment": experiment.model_dump(mode="json")},
+            meter=experiment.meter.name,
+            meter_options=meter_options_of(experiment),
+            batch_size=experiment.run.batch_size,
+            threads=experiment.run.threads,
+            device=experiment.run.device,
+            max_length=experiment.run.max_length,
+            **settings,
+        )
+    return print_outcome(variant_run, table, path, report, as_json=args.json)

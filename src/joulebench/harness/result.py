@@ -83,6 +83,8 @@ class MeasureResult:
     threads: dict[str, Any]
     target_met: bool | None
     meter_details: dict[str, Any] = field(default_factory=dict)
+    interrupted: bool = False
+    """Ctrl-C stopped the run early: the figures use the windows taken until then."""
 
     @property
     def measured(self) -> bool:

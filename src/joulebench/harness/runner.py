@@ -310,24 +310,31 @@ def _run(
     start_s = clock.monotonic()
     round_index = 0
     labels = [*workloads, *([IDLE_LABEL] if settings.idle else [])]
-    while any(session.valid_count(label) < settings.windows for label in labels):
-        one_round(round_index)
-        round_index += 1
-
     target_met: bool | None = None
-    if settings.target_ci is not None:
-        target_met = _target_met(session, workloads, settings)
-        while not target_met and clock.monotonic() - start_s < settings.max_time_s:
+    interrupted = False
+    try:
+        while any(session.valid_count(label) < settings.windows for label in labels):
             one_round(round_index)
             round_index += 1
+        if settings.target_ci is not None:
             target_met = _target_met(session, workloads, settings)
-        on_event(
-            Event(
-                "target",
-                "",
-                f"target ci95 {'met' if target_met else 'NOT met'} after {round_index} rounds",
+            while not target_met and clock.monotonic() - start_s < settings.max_time_s:
+                one_round(round_index)
+                round_index += 1
+                target_met = _target_met(session, workloads, settings)
+            on_event(
+                Event(
+                    "target",
+                    "",
+                    f"target ci95 {'met' if target_met else 'NOT met'} after {round_index} rounds",
+                )
             )
-        )
+    except KeyboardInterrupt:
+        # keep what was measured when every workload has an interval's worth of windows
+        if any(session.valid_count(label) < 2 for label in labels):
+            raise
+        interrupted = True
+        on_event(Event("interrupted", "", f"Ctrl-C after {round_index} rounds: keeping them"))
 
     _flag_drift(session)
     threads = telemetry.thread_settings()
@@ -346,6 +353,7 @@ def _run(
             min_window_s=min_window_s,
             threads=threads,
             target_met=target_met,
+            interrupted=interrupted,
         )
         for label in workloads
     }

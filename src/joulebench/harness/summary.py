@@ -133,6 +133,7 @@ def build_result(
     min_window_s: float,
     threads: dict[str, Any],
     target_met: bool | None,
+    interrupted: bool = False,
 ) -> MeasureResult:
     """Summarise one workload's windows (and the run's idle windows) into a result."""
     per_call = [w.energy_j / w.calls for w in windows]
@@ -146,6 +147,13 @@ def build_result(
     else:
         net_error = "idle power was not measured (idle=False)"
     flags = _flags(label, energy, per_call, windows, discarded, target_met, settings)
+    if interrupted:
+        flags.append(
+            Flag(
+                "interrupted",
+                f"stopped by Ctrl-C after {energy.n} windows; rerun for the full protocol",
+            )
+        )
     if idle_windows and net_error:
         flags.append(Flag("net-not-positive", net_error))
     return MeasureResult(
@@ -170,4 +178,5 @@ def build_result(
         threads=threads,
         target_met=target_met,
         meter_details=meter_details,
+        interrupted=interrupted,
     )

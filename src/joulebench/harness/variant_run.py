@@ -40,6 +40,7 @@ class VariantResult:
     latency_p99_s: float
     throughput_per_s: float
     peak_rss_bytes: int | None
+    gpu_peak_bytes: int | None
     model_size_bytes: int | None
     params: int | None
     load_s: float
@@ -69,10 +70,16 @@ class VariantFailure:
 
 @dataclass
 class VariantRun:
-    """The outcome of :func:`run_variants`."""
+    """The outcome of :func:`run_variants`. ``interrupted``: Ctrl-C stopped the windows early;
+    the results hold the windows taken until then (each flagged ``interrupted``)."""
 
     results: list[VariantResult] = field(default_factory=list)
     failures: list[VariantFailure] = field(default_factory=list)
+
+    @property
+    def interrupted(self) -> bool:
+        """True when the energy windows were cut short by Ctrl-C."""
+        return any(r.energy.interrupted for r in self.results)
 
 
 def _scale(summary: Summary, factor: float) -> Summary:
@@ -155,6 +162,7 @@ def run_variants(
             if name not in energies:
                 continue
             scores = task.score(ready.predictions, split.test)
+            memory = worker.memory()
             p50, p95, p99 = _latencies(ready, len(split.test), batch_size)
             energy = energies[name]
             throughput = float(
@@ -171,7 +179,8 @@ def run_variants(
                     latency_p95_s=p95,
                     latency_p99_s=p99,
                     throughput_per_s=throughput,
-                    peak_rss_bytes=worker.peak_rss_bytes(),
+                    peak_rss_bytes=memory["peak_rss_bytes"],
+                    gpu_peak_bytes=memory["gpu_peak_bytes"],
                     model_size_bytes=ready.size_bytes,
                     params=ready.params,
                     load_s=ready.load_s,
@@ -207,7 +216,7 @@ def _measure(
             worker, _ = live.pop(exc.variant)
             worker.close()
             run.failures.append(VariantFailure(exc.variant, str(exc)))
-            on_event(Event("failed", exc.variant, f"{exc}; measuring the others again"))
+            on_event(Event("dropped", exc.variant, f"{exc}; measuring the others again"))
     raise MeasurementError(
         "no variant could be measured: " + "; ".join(f"{f.name}: {f.error}" for f in run.failures)
     )

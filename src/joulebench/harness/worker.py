@@ -4,7 +4,7 @@ The parent keeps the meter and takes the windows (A B C idle A B C ...); each wo
 runs ``n`` batches when told, so variants interleave though each lives in its own process.
 A worker loads nothing before it is told its job (spawn, not fork): no model, CUDA context or
 meter is shared. Messages are tuples over a pipe: ``("run", n)`` -> ``("done", seconds)``,
-``("memory",)`` -> ``("memory", bytes)``, ``("stop",)``.
+``("memory",)`` -> ``("memory", {"peak_rss_bytes", "gpu_peak_bytes"})``, ``("stop",)``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import os
+import signal
 import sys
 import time
 import traceback
@@ -73,7 +74,19 @@ def worker_main(conn: Connection, job: WorkerJob) -> None:
         return
 
 
+def _memory() -> dict[str, int | None]:
+    """Peak host memory, and peak GPU memory where torch used CUDA."""
+    torch = sys.modules.get("torch")
+    cuda = getattr(torch, "cuda", None)
+    gpu = None
+    if cuda is not None and cuda.is_available() and cuda.is_initialized():
+        gpu = int(cuda.max_memory_allocated())
+    return {"peak_rss_bytes": peak_rss_bytes(), "gpu_peak_bytes": gpu}
+
+
 def _serve(conn: Connection, job: WorkerJob) -> None:
+    # Ctrl-C is the parent's to handle: it saves what it has, then stops the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _set_threads(job.threads)
     try:
         from joulebench.variants.load import load_variant
@@ -143,7 +156,7 @@ def _serve(conn: Connection, job: WorkerJob) -> None:
                 return
             conn.send(("done", time.perf_counter() - start))
         elif message[0] == "memory":
-            conn.send(("memory", peak_rss_bytes()))
+            conn.send(("memory", _memory()))
         else:
             return
 
@@ -221,6 +234,8 @@ class Worker:
                 )
         try:
             kind, payload = self._conn.recv()
+            while kind == "done" and expect != "done":  # a batch run cut short by Ctrl-C
+                kind, payload = self._conn.recv()
         except (EOFError, OSError):
             raise self._died() from None
         if kind == "error":
@@ -245,8 +260,8 @@ class Worker:
             raise self._died() from None
         return self._receive("done", READY_TIMEOUT_S)
 
-    def peak_rss_bytes(self) -> int | None:
-        """The worker's peak resident memory so far."""
+    def memory(self) -> dict[str, int | None]:
+        """The worker's peak resident memory, and peak GPU memory (None without CUDA)."""
         self._conn.send(("memory",))
         return self._receive("memory", 60.0)
 

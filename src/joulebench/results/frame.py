@@ -21,6 +21,7 @@ VARIANT_COLUMNS = (
     "latency_p99_s",
     "throughput_per_s",
     "peak_rss_bytes",
+    "gpu_peak_bytes",
     "model_size_bytes",
     "params",
     "threads",

@@ -59,6 +59,7 @@ def measurement_to_dict(result: MeasureResult) -> dict[str, Any]:
         "min_window_s": result.min_window_s,
         "threads": result.threads,
         "target_met": result.target_met,
+        "interrupted": result.interrupted,
         "figures": {
             "energy_per_call_j": result.energy_per_call_j.to_dict(),
             "net_energy_per_call_j": summary.to_dict() if summary else None,
@@ -96,6 +97,7 @@ def variant_to_dict(result: Any) -> dict[str, Any]:
         "latency_p99_s": result.latency_p99_s,
         "throughput_per_s": result.throughput_per_s,
         "peak_rss_bytes": result.peak_rss_bytes,
+        "gpu_peak_bytes": result.gpu_peak_bytes,
         "model_size_bytes": result.model_size_bytes,
         "params": result.params,
         "load_s": result.load_s,

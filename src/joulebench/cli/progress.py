@@ -1,0 +1,73 @@
+"""A rich progress display on stderr for variant runs: build, load and score, windows, ETA."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from joulebench.harness.runner import Event
+
+
+class RunProgress:
+    """An ``on_event`` callback that drives three bars: build, load & score, energy windows.
+
+    The windows bar knows how many windows the protocol plans (variants + idle, times
+    ``windows``) and so gives an ETA; adaptive stopping may add a few beyond it.
+    """
+
+    def __init__(self, variants: int, windows: int, idle: bool = True) -> None:
+        self.console = Console(stderr=True)
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=self.console,
+        )
+        self._build: TaskID | None = None
+        self._load = self.progress.add_task("load and score", total=variants)
+        self._windows = self.progress.add_task("energy windows", total=(variants + idle) * windows)
+
+    def __enter__(self) -> RunProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.progress.stop()
+
+    def __call__(self, event: Event) -> None:
+        where = f"{event.label}: " if event.label else ""
+        if event.kind in ("build", "train"):
+            if self._build is None:
+                self._build = self.progress.add_task("build", total=None)
+            self.progress.update(self._build, description=f"build — {where}{event.message}")
+        elif event.kind == "load":
+            self.progress.update(self._load, description=f"load and score — {event.label}")
+        elif event.kind in ("ready", "failed"):
+            if event.kind == "failed":
+                self.console.log(f"[red]{where}{event.message}")
+            self.progress.advance(self._load)
+        elif event.kind == "window":
+            self.progress.update(self._windows, description=f"energy windows — {event.label}")
+            self.progress.advance(self._windows)
+        elif event.kind in ("meter", "discarded", "interrupted", "target", "dropped"):
+            self.console.log(f"{event.kind}: {where}{event.message}")
