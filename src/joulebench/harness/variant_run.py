@@ -21,8 +21,8 @@ from joulebench.harness.result import MeasureResult
 from joulebench.harness.runner import Event, measure_many
 from joulebench.harness.stats import Summary
 from joulebench.harness.worker import Worker, WorkerDied, WorkerJob, WorkerReady
+from joulebench.tasks.base import Task
 from joulebench.tasks.metrics import Accuracy
-from joulebench.tasks.text_classification import TextClassification
 from joulebench.variants.spec import VariantSpec
 
 
@@ -133,7 +133,7 @@ def _start(
 
 def run_variants(
     specs: Sequence[VariantSpec],
-    task: TextClassification,
+    task: Task,
     *,
     meter: str = "auto",
     batch_size: int = 32,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from joulebench.tasks.base import Task
 from joulebench.tasks.data import TextDataset, bbc_news, builtin, load_table
 from joulebench.tasks.metrics import Accuracy, accuracy, macro_f1
 from joulebench.tasks.text_classification import Split, TextClassification
@@ -9,6 +10,7 @@ from joulebench.tasks.text_classification import Split, TextClassification
 __all__ = [
     "Accuracy",
     "Split",
+    "Task",
     "TextClassification",
     "TextDataset",
     "accuracy",

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from joulebench.errors import VariantError
+from joulebench.variants.hf import QuietRootLogger, quiet_transformers
 from joulebench.variants.onnx_backend import MODEL_FILE
 from joulebench.variants.torch_backend import check_model_folder
 
@@ -42,6 +43,7 @@ def _copy_tokenizer(src: Path, out: Path) -> None:
 
 def export_onnx(src: Path, out: Path, *, max_length: int = 128) -> Path:
     """Export a transformers classifier folder to ``out/model.onnx`` and check it matches."""
+    quiet_transformers()
     import onnxruntime as ort
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -107,7 +109,8 @@ def quantize_onnx_int8(src: Path, out: Path) -> Path:
     if not (src / MODEL_FILE).is_file():
         raise VariantError(f"no {MODEL_FILE} in {src}; export the ONNX variant first")
     out.mkdir(parents=True, exist_ok=True)
-    quantize_dynamic(str(src / MODEL_FILE), str(out / MODEL_FILE), weight_type=QuantType.QInt8)
+    with QuietRootLogger():  # "consider pre-processing": advice for static quantization
+        quantize_dynamic(str(src / MODEL_FILE), str(out / MODEL_FILE), weight_type=QuantType.QInt8)
     _copy_tokenizer(src, out)
     _record(
         out,

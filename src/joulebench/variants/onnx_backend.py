@@ -10,6 +10,7 @@ import numpy as np
 
 from joulebench.errors import VariantError
 from joulebench.variants.base import VariantInfo, size_on_disk
+from joulebench.variants.hf import quiet_transformers
 
 MODEL_FILE = "model.onnx"
 
@@ -26,6 +27,7 @@ class OnnxClassifier:
         max_length: int = 128,
         prefer_cuda: bool = False,
     ) -> None:
+        quiet_transformers()
         try:
             import onnxruntime as ort
             from transformers import AutoTokenizer

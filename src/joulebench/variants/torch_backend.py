@@ -12,11 +12,13 @@ from typing import Any
 
 from joulebench.errors import VariantError
 from joulebench.variants.base import VariantInfo, size_on_disk
+from joulebench.variants.hf import quiet_transformers
 
 DEFAULT_MAX_LENGTH = 128
 
 
 def _import() -> tuple[Any, Any]:
+    quiet_transformers()
     try:
         import torch
         import transformers

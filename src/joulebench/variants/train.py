@@ -11,6 +11,7 @@ from pathlib import Path
 
 from joulebench.errors import VariantError
 from joulebench.tasks.data import TextDataset
+from joulebench.variants.hf import quiet_transformers
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ def fine_tune(
     with safetensors together with its tokenizer and ``joulebench-variant.json`` (how it was
     made). ``progress(step, steps, loss)`` is called after each step.
     """
+    quiet_transformers()
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
