@@ -69,6 +69,20 @@ def measured_throughput(meter, windows: int, min_window_s: float) -> tuple[float
     return statistics.median(rates), r.calls_per_window
 
 
+def meter_cpu_share(make, seconds: float) -> float:
+    """CPU seconds the meter itself uses per second of an open window (the process idles)."""
+    meter = make()
+    try:
+        meter.begin()
+        cpu0 = time.process_time()
+        time.sleep(seconds)
+        cpu = time.process_time() - cpu0
+        meter.end()
+    finally:
+        meter.close()
+    return cpu / seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="short windows (for CI)")
@@ -82,6 +96,9 @@ def main() -> None:
         finally:
             tree.stop()
     print("ratio = median window throughput inside measure() / mean of bare before and after")
+    print("meter CPU = CPU time the meter's own threads use per second of an open window, less")
+    print("the null row's (the fake tree's writer): a steadier bound on a meter's cost than the")
+    print("ratio on a noisy machine")
     print("the fake RAPL tree's writer thread (every 50 ms) also runs during its row")
 
 
@@ -90,12 +107,14 @@ def run_all(tree: FakePowercap, windows: int, min_window_s: float) -> None:
         "null (protocol only)": NullMeter,
         "estimate": lambda: EstimateMeter(),
         "simulated": lambda: SimulatedMeter(15.0),
-        "rapl (fake tree, real polling)": lambda: RaplMeter(tree.root, poll_s=0.01),
+        "rapl (fake tree, default polling)": lambda: RaplMeter(tree.root),
+        "rapl (fake tree, polling 10 ms)": lambda: RaplMeter(tree.root, poll_s=0.01),
         "nvml (fake GPU, sampling 20 ms)": lambda: NvmlMeter(
             nvml=FakeNvml([FakeGpu(has_counter=False)]), sample_interval_s=0.02
         ),
     }
-    print(f"{'meter':34} {'bare calls/s':>13} {'measured':>10} {'ratio':>7}")
+    print(f"{'meter':34} {'bare calls/s':>13} {'measured':>10} {'ratio':>7} {'meter CPU':>10}")
+    baseline = None
     for name, make in meters.items():
         meter = make()
         try:
@@ -107,7 +126,12 @@ def run_all(tree: FakePowercap, windows: int, min_window_s: float) -> None:
         finally:
             meter.close()
         bare = (before + after) / 2
-        print(f"{name:34} {bare:13.1f} {measured:10.1f} {measured / bare:7.3f}")
+        share = meter_cpu_share(make, 3.0)
+        baseline = share if baseline is None else baseline
+        print(
+            f"{name:34} {bare:13.1f} {measured:10.1f} {measured / bare:7.3f} "
+            f"{share - baseline:10.3%}"
+        )
 
 
 if __name__ == "__main__":
