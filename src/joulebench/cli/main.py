@@ -12,10 +12,10 @@ import sys
 from collections.abc import Sequence
 
 from joulebench import __version__
-from joulebench.cli import demo, measure, meters, report, run
+from joulebench.cli import batteries, demo, measure, meters, report, run
 from joulebench.errors import JoulebenchError
 
-SUBCOMMANDS = (demo, run, meters, measure, report)
+SUBCOMMANDS = (demo, run, meters, measure, report, batteries)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,13 +44,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        if not getattr(args, "run", None):
+            parser.print_help()
+            return 1
+        return int(args.run(args))
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else 1
-    if not getattr(args, "run", None):
-        parser.print_help()
-        return 1
-    try:
-        return int(args.run(args))
     except JoulebenchError as exc:
         if os.environ.get("JOULEBENCH_DEBUG"):
             raise

@@ -64,10 +64,10 @@ class RunProgress:
             self.progress.update(self._load, description=f"load and score — {event.label}")
         elif event.kind in ("ready", "failed"):
             if event.kind == "failed":
-                self.console.log(f"[red]{where}{event.message}")
+                self.console.print(f"{where}{event.message}", style="red", markup=False)
             self.progress.advance(self._load)
         elif event.kind == "window":
             self.progress.update(self._windows, description=f"energy windows — {event.label}")
             self.progress.advance(self._windows)
         elif event.kind in ("meter", "discarded", "interrupted", "target", "dropped"):
-            self.console.log(f"{event.kind}: {where}{event.message}")
+            self.console.print(f"{event.kind}: {where}{event.message}", markup=False)

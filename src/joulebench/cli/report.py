@@ -8,7 +8,10 @@ from pathlib import Path
 from joulebench.batteries import battery
 from joulebench.cli.format import format_frame
 from joulebench.errors import UserError
-from joulebench.reports.html import write_html
+from joulebench.reports.formats import latex_table, markdown_table
+from joulebench.reports.html import write_html, write_text
+from joulebench.reports.plots import caption_lines
+from joulebench.reports.static import EXPORTER, save_main_plot
 from joulebench.reports.tables import figures_table
 from joulebench.results.frame import load
 
@@ -26,11 +29,35 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", default="reports", help="folder for the report (default reports/)")
     parser.add_argument("--title", default="joulebench report", help="the page's title")
+    parser.add_argument(
+        "--format",
+        default="html",
+        type=parse_formats,
+        help="comma-separated: html (default), png, svg, md, tex, csv",
+    )
     parser.set_defaults(run=run)
 
 
-def write_report(results: Path, out: Path, battery_spec: str, title: str) -> tuple[Path, str]:
-    """Load, check there are model runs, write the page; return its path and a text table."""
+FORMATS = ("html", "png", "svg", "md", "tex", "csv")
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """``html,md`` -> ("html", "md"), refusing unknown formats."""
+    formats = tuple(f.strip().lower() for f in text.split(",") if f.strip())
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise argparse.ArgumentTypeError(
+            f"unknown report format {unknown[0] if unknown else text!r}; "
+            f"choose from {', '.join(FORMATS)}"
+        )
+    return formats
+
+
+def write_report(
+    results: Path, out: Path, battery_spec: str, title: str, formats: tuple[str, ...] = ("html",)
+) -> tuple[Path, str]:
+    """Load, check there are model runs, write each format; return the first file's path and
+    a text table for the terminal."""
     profile = battery(battery_spec)
     frame = load(results, battery=profile)
     frame = frame[frame["accuracy"].notna()]
@@ -39,14 +66,33 @@ def write_report(results: Path, out: Path, battery_spec: str, title: str) -> tup
             f"{results} holds no model runs with accuracy (only plain `measure` runs); "
             "run `joulebench demo` or `joulebench run` first"
         )
-    name = f"{frame['run_id'].iloc[0]}.html" if frame["run_id"].nunique() == 1 else "report.html"
-    path = write_html(frame, out / name, profile, title)
-    return path, format_frame(figures_table(frame), f"{title} — {profile.describe()}")
+    stem = frame["run_id"].iloc[0] if frame["run_id"].nunique() == 1 else "report"
+    table = figures_table(frame)
+    notes = " ".join(caption_lines(frame, profile, plot=False))
+    paths = []
+    for kind in formats:
+        path = out / f"{stem}.{kind}"
+        if kind == "html":
+            write_html(frame, path, profile, title)
+        elif kind in ("png", "svg"):
+            save_main_plot(frame, profile, path)
+        elif kind == "md":
+            write_text(path, f"# {title}\n\n{markdown_table(table)}\n{notes}\n")
+        elif kind == "tex":
+            write_text(path, latex_table(table, f"{title}. {notes}"))
+        else:
+            write_text(path, frame.to_csv(index=False))
+        paths.append(path)
+    return paths[0], format_frame(table, f"{title} — {profile.describe()}")
 
 
 def run(args: argparse.Namespace) -> int:
     """Write the report and print its table and path."""
-    path, table = write_report(Path(args.results), Path(args.out), args.battery, args.title)
+    path, table = write_report(
+        Path(args.results), Path(args.out), args.battery, args.title, args.format
+    )
     print(table)
-    print(f"Report: {path}")
+    for kind in args.format:
+        how = f", drawn with {EXPORTER}" if kind in ("png", "svg") else ""
+        print(f"Report ({kind}{how}): {path.with_suffix('.' + kind)}")
     return 0

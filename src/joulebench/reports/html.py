@@ -40,16 +40,13 @@ Latency is per batch at the batch size shown.</p>
 """
 
 
-def write_html(
-    frame: pd.DataFrame, path: Path, battery: Battery, title: str = "joulebench report"
-) -> Path:
-    """Write the report atomically (temp file + rename)."""
-    page = render_html(frame, battery, title)
+def write_text(path: Path, text: str) -> Path:
+    """Write a report file atomically (temp file + rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".html")
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(page)
+            handle.write(text)
         Path(temp).replace(path)
     except OSError as exc:
         raise ResultsError(
@@ -57,3 +54,10 @@ def write_html(
             "choose another folder with --out"
         ) from None
     return path
+
+
+def write_html(
+    frame: pd.DataFrame, path: Path, battery: Battery, title: str = "joulebench report"
+) -> Path:
+    """Write the HTML report atomically."""
+    return write_text(path, render_html(frame, battery, title))

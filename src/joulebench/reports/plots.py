@@ -26,25 +26,33 @@ COLORS = (
 COMPONENT_SCOPES = ("package", "package+dram", "board", "process-cpu-time")
 
 
-def caption(frame: pd.DataFrame, battery: Battery) -> str:
-    """What the reader must know: how energy was obtained, and what it covers."""
+def caption_lines(frame: pd.DataFrame, battery: Battery, plot: bool = True) -> list[str]:
+    """What the reader must know: how energy was obtained, and what it covers (``plot``: the
+    words for a figure, with its markers and error bars; else for a table)."""
     methods = sorted(set(frame["energy_method"]))
+    meters = ", ".join(sorted(set(frame["meter"])))
+    scopes = ", ".join(sorted(set(frame["scope"])))
     lines = [
-        f"Battery: {battery.describe()}. Energy: gross per inference, meter "
-        f"{', '.join(sorted(set(frame['meter'])))}, scope {', '.join(sorted(set(frame['scope'])))}."
+        f"Battery: {battery.describe()}. Energy: gross per inference, meter {meters}, "
+        f"scope {scopes}."
     ]
     unmeasured = [m for m in methods if m not in MEASURED]
     if unmeasured:
-        lines.append(
-            f"Hollow markers: energy {' and '.join(m.upper() for m in unmeasured)}, NOT measured."
-        )
+        lead = "Hollow markers: energy" if plot else "Energy"
+        lines.append(f"{lead} {' and '.join(m.upper() for m in unmeasured)}, NOT measured.")
     if set(frame["scope"]) & set(COMPONENT_SCOPES):
         lines.append(
             "Component-level energy (CPU or GPU only) leaves out the rest of a device: "
             "counts per charge are optimistic."
         )
-    lines.append("Error bars: 95% intervals (Wilson for accuracy, Student t for energy).")
-    return "<br>".join(lines)
+    lead = "Error bars" if plot else "Intervals"
+    lines.append(f"{lead}: 95% (Wilson for accuracy, Student t for energy; ± is the half-width).")
+    return lines
+
+
+def caption(frame: pd.DataFrame, battery: Battery) -> str:
+    """The caption lines joined for a plotly annotation."""
+    return "<br>".join(caption_lines(frame, battery))
 
 
 def accuracy_vs_charges(frame: pd.DataFrame, battery: Battery, title: str | None = None) -> Any:

@@ -1,0 +1,108 @@
+"""Every report format written from a small committed results file (no model needed)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from joulebench.cli.main import main
+from joulebench.results import load
+
+REFERENCE = Path(__file__).parent.parent / "data" / "variants-v1.json"
+
+
+def test_report_writes_html_markdown_latex_and_csv(tmp_path, capsys):
+    code = main(
+        [
+            "report",
+            str(REFERENCE),
+            "--format",
+            "html,md,tex,csv",
+            "--out",
+            str(tmp_path),
+            "--title",
+            "Tiny BERT",
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    files = {p.suffix: p for p in tmp_path.iterdir()}
+    assert set(files) == {".html", ".md", ".tex", ".csv"}
+    for suffix in files:
+        assert f"Report ({suffix[1:]})" in out
+
+    markdown = files[".md"].read_text()
+    assert markdown.startswith("# Tiny BERT")
+    assert "| variant | method | backend | accuracy (95% CI) | energy mJ/inference |" in markdown
+    rows = [line for line in markdown.splitlines() if line.startswith(("| base", "| int8"))]
+    assert len(rows) == 2 and all("estimated" in r and "±" in r for r in rows)
+    assert "ESTIMATED, NOT measured" in markdown
+
+    latex = files[".tex"].read_text()
+    for needle in (r"\toprule", r"\midrule", r"\bottomrule", r"$\pm$", r"\%", "estimated"):
+        assert needle in latex
+    assert "±" not in latex and "%" not in latex.replace(r"\%", "")
+
+    csv = pd.read_csv(files[".csv"])
+    frame = load(REFERENCE)
+    assert list(csv["variant"]) == list(frame["variant"])
+    assert csv["energy_j"].tolist() == pytest.approx(frame["energy_j"].tolist())
+    assert set(csv["energy_method"]) == {"estimated"}
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="no TeX installed (pdflatex)")
+def test_latex_table_compiles(tmp_path, capsys):
+    main(["report", str(REFERENCE), "--format", "tex", "--out", str(tmp_path)])
+    capsys.readouterr()
+    table = next(tmp_path.glob("*.tex")).read_text()
+    doc = tmp_path / "doc.tex"
+    doc.write_text(
+        "\\documentclass{article}\\usepackage{booktabs}\\usepackage[margin=1cm,"
+        "landscape]{geometry}\\begin{document}" + table + "\\end{document}"
+    )
+    done = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", doc.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_png_and_svg_are_drawn_without_a_browser_and_are_not_blank(tmp_path, capsys):
+    import matplotlib.image
+
+    code = main(["report", str(REFERENCE), "--format", "png,svg", "--out", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "drawn with matplotlib" in out
+    pixels = matplotlib.image.imread(next(tmp_path.glob("*.png")))
+    height, width = pixels.shape[:2]
+    plot_area = pixels[
+        int(height * 0.15) : int(height * 0.7), int(width * 0.1) : int(width * 0.9), :3
+    ]
+    coloured = (abs(plot_area - 1.0).sum(axis=-1) > 0.3).mean()
+    assert 0.002 < coloured < 0.5  # markers and bars drawn, not a blank or solid image
+    svg = next(tmp_path.glob("*.svg")).read_text()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+
+
+def test_unknown_format_is_one_line(capsys):
+    code = main(["report", str(REFERENCE), "--format", "html,docx"])
+    _, err = capsys.readouterr()
+    assert code == 1 and "unknown report format 'docx'" in err
+
+
+def test_batteries_lists_profiles_with_their_assumptions(capsys):
+    assert main(["batteries", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["phone"]["usable_energy_j"] == pytest.approx(4.5 * 3.87 * 3600, abs=0.1)
+    assert rows["powerbank"]["path_efficiency"] == 0.85
+    assert main(["batteries"]) == 0
+    assert "custom:5000mAh@3.85V" in capsys.readouterr().out
