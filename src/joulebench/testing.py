@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,9 @@ from joulebench.clock import SYSTEM_CLOCK, Clock
 from joulebench.devices.rapl import read_sysfs
 
 __all__ = ["BusyTrace", "FakeClock", "FakeNvml", "FakePowercap", "FakeZone"]
+
+HISTORY = 200_000
+"""Writes remembered per zone (100 s at the default 0.5 ms update)."""
 
 
 class FakeClock:
@@ -139,6 +143,9 @@ class FakePowercap:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._t0_s = clock.monotonic()
+        self.history: dict[str, deque[tuple[float, int]]] = {
+            z.zone_id: deque([(0.0, z.start_uj)], maxlen=HISTORY) for z in self.zones
+        }
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / "intel-rapl").mkdir(exist_ok=True)  # the control type, as in real sysfs
         for zone in self.zones:
@@ -165,10 +172,26 @@ class FakePowercap:
         return int(source.start_uj + source.power_w * elapsed_s * 1e6) % source.max_range_uj
 
     def tick(self) -> None:
-        """Write every zone's counter for the current time."""
+        """Write every zone's counter for the current time (and remember what was written)."""
         elapsed_s = self.clock.monotonic() - self._t0_s
         for zone in self.zones:
-            self.write(zone.zone_id, self.value_at(zone, elapsed_s))
+            raw = self.value_at(zone, elapsed_s)
+            self.write(zone.zone_id, raw)
+            self.history[zone.zone_id].append((elapsed_s, raw))
+
+    def elapsed_when(self, zone_id: str, raw: int) -> float:
+        """When the driver wrote ``raw`` to ``zone_id`` (the latest such write), in seconds."""
+        for elapsed_s, written in reversed(self.history[zone_id]):
+            if written == raw:
+                return elapsed_s
+        raise KeyError(f"{zone_id} never held {raw}")
+
+    def true_energy_j(self, zone_id: str, first_uj: int, last_uj: int) -> float:
+        """The energy the driver put into ``zone_id`` between two values a meter read."""
+        source = self.zone(zone_id)
+        source = self.zone(source.mirror_of) if source.mirror_of else source
+        elapsed_s = self.elapsed_when(zone_id, last_uj) - self.elapsed_when(zone_id, first_uj)
+        return source.power_w * elapsed_s
 
     def _loop(self) -> None:
         while not self._stop.wait(self.update_s):

@@ -41,15 +41,23 @@ def test_driven_tree_package_and_dram_within_1_percent_with_wraps_inside_the_win
             except InvalidWindowError:
                 continue
         meter.close()
-    duration_s = readings["cpu"].duration_s
     package = readings["cpu:package-0"]
     assert package.details["wraps"] >= 4  # 16 J through a 3 J counter
-    assert package.energy_j == pytest.approx(20.0 * duration_s, rel=0.01)
-    assert readings["cpu:dram"].energy_j == pytest.approx(4.0 * duration_s, rel=0.01)
+
+    def truth(domain):  # what the driver thread put in between the values the meter read
+        d = readings[domain].details
+        return tree.true_energy_j(d["zone"], d["first_uj"], d["last_uj"])
+
+    assert package.energy_j == pytest.approx(truth("cpu:package-0"), rel=0.01)
+    assert readings["cpu:dram"].energy_j == pytest.approx(truth("cpu:dram"), rel=0.01)
+    assert readings["cpu:psys"].energy_j == pytest.approx(truth("cpu:psys"), rel=0.01)
+    # and the truth is the zone's power over (about) the window: 20 W for 0.8 s
+    assert package.energy_j == pytest.approx(20.0 * 0.8, rel=0.25)
     # cpu = package + dram; core (inside the package) and psys (whole SoC) never added
-    assert readings["cpu"].energy_j == pytest.approx(24.0 * duration_s, rel=0.01)
+    assert readings["cpu"].energy_j == pytest.approx(
+        package.energy_j + readings["cpu:dram"].energy_j
+    )
     assert readings["cpu"].scope == "package+dram"
-    assert readings["cpu:psys"].energy_j == pytest.approx(35.0 * duration_s, rel=0.01)
     assert readings["cpu:core"].scope == "core"
     assert {r.method for r in readings.values()} == {"counter"}
 

@@ -385,7 +385,12 @@ class RaplMeter:
                     duration_s,
                     "counter",
                     zone.scope,
-                    {"wraps": track.wraps, "zone": zone.zone_id},
+                    {
+                        "wraps": track.wraps,
+                        "zone": zone.zone_id,
+                        "first_uj": track.first_raw_uj,
+                        "last_uj": track.last_raw_uj,
+                    },
                 )
             )
         readings.append(self._total(tracks, duration_s))
