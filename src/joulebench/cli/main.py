@@ -12,10 +12,10 @@ import sys
 from collections.abc import Sequence
 
 from joulebench import __version__
-from joulebench.cli import batteries, demo, measure, meters, report, run
+from joulebench.cli import batteries, compare, demo, measure, meters, report, run
 from joulebench.errors import JoulebenchError
 
-SUBCOMMANDS = (demo, run, meters, measure, report, batteries)
+SUBCOMMANDS = (demo, run, meters, measure, report, compare, batteries)
 
 
 class _Parser(argparse.ArgumentParser):

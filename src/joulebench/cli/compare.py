@@ -1,0 +1,107 @@
+"""``joulebench compare A B``: did B regress against A? Exit 1 if so, 0 if not, 2 on bad input."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import pandas as pd
+
+from joulebench.cli.format import format_frame
+from joulebench.errors import JoulebenchError
+from joulebench.reports.formats import markdown_table
+from joulebench.results.compare import DEFAULT_THRESHOLDS, Change, changes_to_dicts, compare
+
+UNITS = {"energy_j": (1000.0, "mJ"), "time_s": (1000.0, "ms"), "accuracy": (100.0, "%")}
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register the subcommand."""
+    parser = subparsers.add_parser(
+        "compare", help="compare two runs; exit 1 on a significant regression past a threshold"
+    )
+    parser.add_argument("a", help="baseline results file or folder")
+    parser.add_argument("b", help="candidate results file or folder")
+    parser.add_argument(
+        "--fail-on",
+        action="append",
+        default=None,
+        metavar="METRIC:±N[%|pt]",
+        help="threshold, e.g. energy_j:+5%% or accuracy:-1pt (repeatable; "
+        f"default {' '.join(DEFAULT_THRESHOLDS)})",
+    )
+    parser.add_argument("--format", choices=("table", "md", "json"), default="table")
+    parser.add_argument(
+        "--allow-different-hardware",
+        action="store_true",
+        help="compare runs from different machines, meters or energy methods",
+    )
+    parser.set_defaults(run=run)
+
+
+def _cell(change: Change, value: float) -> str:
+    factor, unit = UNITS[change.metric]
+    return f"{value * factor:.4g} {unit}"
+
+
+def changes_table(changes: list[Change]) -> pd.DataFrame:
+    """One row per variant and metric, in readable units."""
+    rows = []
+    for c in changes:
+        factor, unit = UNITS[c.metric]
+        half = (c.ci_high - c.ci_low) / 2 * factor
+        rows.append(
+            {
+                "variant": c.variant,
+                "metric": c.metric,
+                "A": _cell(c, c.a),
+                "B": _cell(c, c.b),
+                "B - A (95% CI)": f"{c.change * factor:+.3g} ± {half:.2g} {unit}",
+                "relative": "—" if c.relative is None else f"{c.relative:+.1%}",
+                "p": f"{c.p_value:.3g} ({c.test})",
+                "threshold": c.threshold,
+                "verdict": c.verdict.upper() if c.verdict == "regressed" else c.verdict,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compare and print; the exit code is the verdict."""
+    try:
+        changes, notes = compare(
+            args.a,
+            args.b,
+            args.fail_on or DEFAULT_THRESHOLDS,
+            allow_different_hardware=args.allow_different_hardware,
+        )
+    except JoulebenchError as exc:
+        print(f"joulebench: error: {exc}", file=sys.stderr)
+        return 2
+    regressed = [c for c in changes if c.verdict == "regressed"]
+    if args.format == "json":
+        print(
+            json.dumps(
+                {"changes": changes_to_dicts(changes), "notes": notes, "regressed": len(regressed)},
+                indent=1,
+            )
+        )
+    else:
+        table = changes_table(changes)
+        summary = (
+            f"{len(regressed)} regression(s): "
+            + ", ".join(f"{c.variant} {c.metric}" for c in regressed)
+            if regressed
+            else "no regression beyond thresholds and noise"
+        )
+        if args.format == "md":
+            print(f"### joulebench compare\n\n{markdown_table(table)}\n**{summary}**\n")
+            for note in notes:
+                print(f"- {note}")
+        else:
+            print(format_frame(table, f"joulebench compare: {args.a} -> {args.b}"))
+            for note in notes:
+                print(f"note: {note}")
+            print(summary)
+    return 1 if regressed else 0
