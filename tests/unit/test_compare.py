@@ -50,7 +50,9 @@ def scaled(document, factor):
 def test_a_run_compared_with_itself_passes(tmp_path, host, capsys):
     path = write(tmp_path, "a.json", run_document(host, 1))
     assert main(["compare", path, path]) == 0
-    assert "no regression" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "no regression" in out
+    assert "energy method: simulated (NOT measured" in out
 
 
 def test_thirty_percent_more_energy_fails_and_three_percent_under_a_five_percent_limit_passes(

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from joulebench.devices.base import MEASURED_METHODS
 from joulebench.errors import UserError
 from joulebench.results.frame import documents
 
@@ -166,7 +167,14 @@ def compare(
             f"{path_a} and {path_b} share no variant or workload label "
             f"({', '.join(runs_a)} vs {', '.join(runs_b)}); compare runs of the same variants"
         )
-    notes = [f"only in A: {label}" for label in runs_a if label not in runs_b]
+    methods = sorted({m["method"] for runs in (runs_a, runs_b) for _, m in runs.values()})
+    measured = all(m in MEASURED_METHODS for m in methods)
+    notes = [
+        f"energy method: {', '.join(methods)} ("
+        + ("measured" if measured else "NOT measured: an estimate or simulation")
+        + ")"
+    ]
+    notes += [f"only in A: {label}" for label in runs_a if label not in runs_b]
     notes += [f"only in B: {label}" for label in runs_b if label not in runs_a]
     changes: list[Change] = []
     for label in common:
