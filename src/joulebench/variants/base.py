@@ -28,6 +28,14 @@ class LoadedVariant(Protocol):
         ...
 
 
+def encode(tokenizer: Any, texts: Sequence[str], max_length: int, tensors: str) -> Any:
+    """Tokenise one batch the same way for every back-end: padded to its longest text,
+    truncated at ``max_length``, so variants are compared on identical inputs."""
+    return tokenizer(
+        list(texts), padding=True, truncation=True, max_length=max_length, return_tensors=tensors
+    )
+
+
 WEIGHT_SUFFIXES = (".safetensors", ".onnx", ".bin", ".pt", ".data")
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from joulebench.errors import VariantError
-from joulebench.variants.base import VariantInfo, size_on_disk
+from joulebench.variants.base import VariantInfo, encode, size_on_disk
 from joulebench.variants.hf import quiet_transformers
 
 MODEL_FILE = "model.onnx"
@@ -74,13 +74,7 @@ class OnnxClassifier:
 
     def predict(self, texts: Sequence[str]) -> list[int]:
         """Label indices for one batch (tokenisation included)."""
-        encoded = self.tokenizer(
-            list(texts),
-            padding=True,
-            truncation=True,
-            max_length=self.max_length,
-            return_tensors="np",
-        )
+        encoded = encode(self.tokenizer, texts, self.max_length, "np")
         feeds: dict[str, Any] = {k: np.asarray(encoded[k], dtype=np.int64) for k in self.inputs}
         (logits,) = self.session.run(None, feeds)[:1]
         return [int(i) for i in np.argmax(logits, axis=-1)]

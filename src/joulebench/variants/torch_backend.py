@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from joulebench.errors import VariantError
-from joulebench.variants.base import VariantInfo, size_on_disk
+from joulebench.variants.base import VariantInfo, encode, size_on_disk
 from joulebench.variants.hf import quiet_transformers
 
 DEFAULT_MAX_LENGTH = 128
@@ -119,13 +119,7 @@ class TorchClassifier:
 
     def predict(self, texts: Sequence[str]) -> list[int]:
         """Label indices for one batch (tokenisation included: it is part of the cost)."""
-        encoded = self.tokenizer(
-            list(texts),
-            padding=True,
-            truncation=True,
-            max_length=self.max_length,
-            return_tensors="pt",
-        ).to(self.device)
+        encoded = encode(self.tokenizer, texts, self.max_length, "pt").to(self.device)
         with self.torch.inference_mode():
             logits = self.model(**encoded).logits
         return [int(i) for i in logits.argmax(-1).tolist()]
