@@ -54,6 +54,18 @@ class Summary:
         """Upper end of the 95% interval."""
         return self.mean + self.ci95
 
+    def scaled(self, factor: float) -> Summary:
+        """The same figures in another unit or per another count (e.g. per call -> per item)."""
+        return Summary(
+            self.mean * factor,
+            self.ci95 * factor,
+            self.std * factor,
+            self.n,
+            self.median * factor,
+            self.min * factor,
+            self.max * factor,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""
         return asdict(self)

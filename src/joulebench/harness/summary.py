@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from joulebench.devices.base import EnergyMeter
@@ -40,9 +41,7 @@ def net_summary(
             "the machine during idle windows, or the workload is too small for this meter; "
             "quieten the machine or make each call bigger"
         )
-    return Summary(
-        spread.mean, ci95, spread.std, spread.n, spread.median, spread.min, spread.max
-    ), None
+    return replace(spread, ci95=ci95), None
 
 
 def _flags(

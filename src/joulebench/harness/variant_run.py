@@ -51,13 +51,13 @@ class VariantResult:
     @property
     def energy_per_inference_j(self) -> Summary:
         """Gross energy per inference (per example), with its 95% half-width."""
-        return _scale(self.energy.energy_per_call_j, 1.0 / self.batch_size)
+        return self.energy.energy_per_call_j.scaled(1.0 / self.batch_size)
 
     @property
     def net_energy_per_inference_j(self) -> Summary | None:
         """Net energy per inference, or None (see ``energy.net_error``)."""
         net = self.energy.net_energy_per_call_j
-        return None if net is None else _scale(net, 1.0 / self.batch_size)
+        return None if net is None else net.scaled(1.0 / self.batch_size)
 
 
 @dataclass(frozen=True)
@@ -80,18 +80,6 @@ class VariantRun:
     def interrupted(self) -> bool:
         """True when the energy windows were cut short by Ctrl-C."""
         return any(r.energy.interrupted for r in self.results)
-
-
-def _scale(summary: Summary, factor: float) -> Summary:
-    return Summary(
-        summary.mean * factor,
-        summary.ci95 * factor,
-        summary.std * factor,
-        summary.n,
-        summary.median * factor,
-        summary.min * factor,
-        summary.max * factor,
-    )
 
 
 def default_threads() -> int:

@@ -7,9 +7,9 @@ from typing import Any
 import pandas as pd
 
 from joulebench.batteries import Battery
+from joulebench.devices.base import MEASURED_METHODS
 from joulebench.reports.pareto import pareto_mask
 
-MEASURED = ("counter", "integrated", "manual")
 SYMBOLS = {"torch": "circle", "onnxruntime": "diamond", None: "square"}
 COLORS = (
     "#1f77b4",
@@ -36,7 +36,7 @@ def caption_lines(frame: pd.DataFrame, battery: Battery, plot: bool = True) -> l
         f"Battery: {battery.describe()}. Energy: gross per inference, meter {meters}, "
         f"scope {scopes}."
     ]
-    unmeasured = [m for m in methods if m not in MEASURED]
+    unmeasured = [m for m in methods if m not in MEASURED_METHODS]
     if unmeasured:
         lead = "Hollow markers: energy" if plot else "Energy"
         lines.append(f"{lead} {' and '.join(m.upper() for m in unmeasured)}, NOT measured.")
@@ -64,7 +64,7 @@ def accuracy_vs_charges(frame: pd.DataFrame, battery: Battery, title: str | None
     methods = list(dict.fromkeys(data["method"].fillna("?")))
     color = {m: COLORS[i % len(COLORS)] for i, m in enumerate(methods)}
     for _, row in data.iterrows():
-        measured = row["energy_method"] in MEASURED
+        measured = row["energy_method"] in MEASURED_METHODS
         symbol = SYMBOLS.get(row["backend"], "square") + ("" if measured else "-open")
         high = row["inferences_per_charge_high"]
         figure.add_trace(

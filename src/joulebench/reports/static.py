@@ -13,8 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from joulebench.batteries import Battery
+from joulebench.devices.base import MEASURED_METHODS
 from joulebench.reports.pareto import pareto_mask
-from joulebench.reports.plots import COLORS, MEASURED, caption_lines
+from joulebench.reports.plots import COLORS, caption_lines
 
 MARKERS = {"torch": "o", "onnxruntime": "D", None: "s"}
 EXPORTER = "matplotlib (Agg)"
@@ -37,7 +38,7 @@ def save_main_plot(frame: pd.DataFrame, battery: Battery, path: Path) -> Path:
         high = row["inferences_per_charge_high"]
         high = x * 10 if high == math.inf else high
         c = color[row["method"] or "?"]
-        measured = row["energy_method"] in MEASURED
+        measured = row["energy_method"] in MEASURED_METHODS
         axes.errorbar(
             x,
             y,
