@@ -24,7 +24,15 @@ from typing import Any
 from joulebench.clock import SYSTEM_CLOCK, Clock
 from joulebench.devices.rapl import read_sysfs
 
-__all__ = ["BusyTrace", "FakeClock", "FakeNvml", "FakePowercap", "FakeZone"]
+__all__ = [
+    "BusyTrace",
+    "FakeClock",
+    "FakeGpu",
+    "FakeNvml",
+    "FakePowercap",
+    "FakeZone",
+    "intel_layout",
+]
 
 HISTORY = 200_000
 """Writes remembered per zone (100 s at the default 0.5 ms update)."""
