@@ -12,10 +12,23 @@ import sys
 from collections.abc import Sequence
 
 from joulebench import __version__
-from joulebench.cli import batteries, compare, demo, measure, meters, report, run
+from joulebench.cli import (
+    batteries,
+    compare,
+    demo,
+    import_log,
+    import_readings,
+    measure,
+    meters,
+    record,
+    report,
+    run,
+)
 from joulebench.errors import JoulebenchError
 
-SUBCOMMANDS = (demo, run, meters, measure, report, compare, batteries)
+SUBCOMMANDS = (
+    demo, run, meters, measure, record, import_readings, import_log, report, compare, batteries,
+)  # fmt: skip
 
 
 class _Parser(argparse.ArgumentParser):

@@ -22,7 +22,9 @@ import numpy as np
 import pandas as pd
 
 from joulebench.devices.units import (
+    CHARGE_UNITS_C,
     CURRENT_UNITS_A,
+    ENERGY_UNITS_J,
     POWER_UNITS_W,
     TIME_UNITS_S,
     VOLTAGE_UNITS_V,
@@ -46,7 +48,9 @@ MAX_PLAUSIBLE_W = 5000.0
 HEADER_ROW = 1
 """File row of the header: data row ``i`` (0-based) is file row ``i + 2``."""
 
-_UNIT_TABLES = (TIME_UNITS_S, POWER_UNITS_W, VOLTAGE_UNITS_V, CURRENT_UNITS_A)
+_UNIT_TABLES = (
+    TIME_UNITS_S, POWER_UNITS_W, VOLTAGE_UNITS_V, CURRENT_UNITS_A, ENERGY_UNITS_J, CHARGE_UNITS_C,
+)  # fmt: skip
 _TIME_OF_DAY = re.compile(r"^\s*\d{1,2}:\d{2}(:\d{2}([.,]\d+)?)?\s*$")
 _DECIMAL_COMMA = re.compile(r"^\s*-?\d+,\d+\s*$")
 
@@ -117,22 +121,21 @@ def _pick(
     return None
 
 
-def _read_table(path: Path) -> pd.DataFrame:
+def read_table(path: Path, what: str = "meter log") -> pd.DataFrame:
+    """Read a CSV table (separator sniffed), every cell as text; one clear line on failure."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             sample = handle.read(8192)
     except FileNotFoundError:
-        raise UserError(f"meter log {path} does not exist; check the path") from None
+        raise UserError(f"{what} {path} does not exist; check the path") from None
     except IsADirectoryError:
-        raise UserError(f"meter log {path} is a folder; give the CSV file") from None
+        raise UserError(f"{what} {path} is a folder; give the CSV file") from None
     except PermissionError:
-        raise UserError(f"meter log {path} cannot be read (permission denied)") from None
+        raise UserError(f"{what} {path} cannot be read (permission denied)") from None
     except UnicodeDecodeError:
-        raise UserError(
-            f"meter log {path} is not text (UTF-8); export it from the meter's app as CSV"
-        ) from None
+        raise UserError(f"{what} {path} is not text (UTF-8); save it as CSV") from None
     if not sample.strip():
-        raise UserError(f"meter log {path} is empty; export the meter's log again")
+        raise UserError(f"{what} {path} is empty; fill it in or export it again")
     first_line = sample.splitlines()[0]
     try:
         separator: str = csv.Sniffer().sniff(first_line, delimiters=",;\t").delimiter
@@ -145,7 +148,7 @@ def _read_table(path: Path) -> pd.DataFrame:
         )  # fmt: skip
     except (pd.errors.ParserError, ValueError) as exc:
         raise UserError(
-            f"meter log {path} is not a CSV table ({exc}); export it as CSV with one header row"
+            f"{what} {path} is not a CSV table ({exc}); export it as CSV with one header row"
         ) from None
 
 
@@ -233,7 +236,7 @@ def read_log(path: Path | str, *, tz: str | None = None) -> PowerLog:
     """
     path = Path(path)
     source = str(path)
-    frame = _read_table(path).dropna(how="all")
+    frame = read_table(path).dropna(how="all")
     columns = [(raw, *split_header(str(raw))) for raw in frame.columns]
     if len(frame) < 2:
         raise UserError(f"meter log {source} has fewer than two samples; log for longer")

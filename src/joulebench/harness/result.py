@@ -19,8 +19,9 @@ class Window:
     label: str
     round_index: int
     calls: int
-    start_wall_s: float
-    end_wall_s: float
+    start_wall_s: float | None
+    """Unix time the window opened; None for readings entered after the fact without times."""
+    end_wall_s: float | None
     duration_s: float
     """Time the workload itself took (harness clock); the meter's span is in the readings."""
     energy_j: float

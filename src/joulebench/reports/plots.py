@@ -36,6 +36,17 @@ def caption_lines(frame: pd.DataFrame, battery: Battery, plot: bool = True) -> l
         f"Battery: {battery.describe()}. Energy: gross per inference, meter {meters}, "
         f"scope {scopes}."
     ]
+    manual = frame[frame["energy_method"] == "manual"] if "manual_form" in frame else frame[:0]
+    if len(manual):
+        forms = ", ".join(
+            f"{form} ({confidence} confidence)"
+            for form, confidence in sorted(
+                set(zip(manual["manual_form"], manual["confidence"], strict=True))
+            )
+        )
+        lines.append(
+            f"Manual meter readings on {', '.join(sorted(set(manual['machine'])))}: {forms}."
+        )
     unmeasured = [m for m in methods if m not in MEASURED_METHODS]
     if unmeasured:
         lead = "Hollow markers: energy" if plot else "Energy"
@@ -50,6 +61,34 @@ def caption_lines(frame: pd.DataFrame, battery: Battery, plot: bool = True) -> l
     return lines
 
 
+def several_devices(frame: pd.DataFrame) -> bool:
+    """True when the frame holds figures from more than one machine or device."""
+    return "machine" in frame and frame["machine"].nunique() > 1
+
+
+def point_names(frame: pd.DataFrame) -> pd.Series:
+    """Each row's name on a plot: the variant, with ``@ device`` when several devices appear."""
+    if several_devices(frame):
+        return frame["variant"] + " @ " + frame["machine"]
+    return frame["variant"]
+
+
+def frontiers(data: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
+    """The Pareto frontier of accuracy vs inferences per charge, one per device.
+
+    Energy on a phone and on a laptop answer different questions (which variant for *this*
+    device), so with several devices each gets its own frontier, named after it.
+    """
+    groups = list(data.groupby("machine")) if several_devices(data) else [(None, data)]
+    out = []
+    for device, group in groups:
+        mask = pareto_mask(list(group["inferences_per_charge"]), list(group["accuracy"]))
+        front = group[mask].sort_values("inferences_per_charge")
+        if len(front):
+            out.append((device, front))
+    return out
+
+
 def caption(frame: pd.DataFrame, battery: Battery) -> str:
     """The caption lines joined for a plotly annotation."""
     return "<br>".join(caption_lines(frame, battery))
@@ -60,6 +99,7 @@ def accuracy_vs_charges(frame: pd.DataFrame, battery: Battery, title: str | None
     import plotly.graph_objects as go
 
     data = frame.dropna(subset=["accuracy", "inferences_per_charge"]).reset_index(drop=True)
+    data["point"] = point_names(data)
     figure = go.Figure()
     methods = list(dict.fromkeys(data["method"].fillna("?")))
     color = {m: COLORS[i % len(COLORS)] for i, m in enumerate(methods)}
@@ -72,7 +112,7 @@ def accuracy_vs_charges(frame: pd.DataFrame, battery: Battery, title: str | None
                 x=[row["inferences_per_charge"]],
                 y=[row["accuracy"] * 100],
                 mode="markers",
-                name=f"{row['variant']} ({row['method']}, {row['backend']})",
+                name=f"{row['point']} ({row['method']}, {row['backend']})",
                 marker={
                     "size": 13,
                     "symbol": symbol,
@@ -95,24 +135,22 @@ def accuracy_vs_charges(frame: pd.DataFrame, battery: Battery, title: str | None
                     "arrayminus": [(row["accuracy"] - row["accuracy_ci_low"]) * 100],
                 },
                 hovertemplate=(
-                    f"<b>{row['variant']}</b><br>accuracy %{{y:.1f}}%<br>"
+                    f"<b>{row['point']}</b><br>accuracy %{{y:.1f}}%<br>"
                     "inferences per charge %{x:,.0f}<br>"
                     f"energy {row['energy_j'] * 1000:.3g} mJ/inference "
                     f"({row['energy_method']})<extra></extra>"
                 ),
             )
         )
-    mask = pareto_mask(list(data["inferences_per_charge"]), list(data["accuracy"]))
-    front = data[mask].sort_values("inferences_per_charge")
-    if len(front):
+    for device, front in frontiers(data):
         figure.add_trace(
             go.Scatter(
                 x=front["inferences_per_charge"],
                 y=front["accuracy"] * 100,
                 mode="lines+text",
                 line={"dash": "dot", "color": "black", "width": 1.5},
-                name="Pareto frontier",
-                text=front["variant"],
+                name=f"Pareto frontier{f' ({device})' if device else ''}",
+                text=front["point"],
                 textposition="top center",
                 hoverinfo="skip",
             )

@@ -14,11 +14,21 @@ import pandas as pd
 
 from joulebench.batteries import Battery
 from joulebench.devices.base import MEASURED_METHODS
-from joulebench.reports.pareto import pareto_mask
-from joulebench.reports.plots import COLORS, caption_lines
+from joulebench.reports.plots import COLORS, caption_lines, frontiers, point_names
 
 MARKERS = {"torch": "o", "onnxruntime": "D", None: "s"}
 EXPORTER = "matplotlib (Agg)"
+
+
+FRONTIER_STYLES = (":", "--", "-.")
+
+
+def _minor_label(value: float, _: int) -> str:
+    """Label only the 2x and 5x minor ticks of a log axis, so labels never overlap."""
+    if value <= 0:
+        return ""
+    leading = round(value / 10 ** math.floor(math.log10(value)))
+    return f"{value:,.0f}" if leading in (2, 5) else ""
 
 
 def save_main_plot(frame: pd.DataFrame, battery: Battery, path: Path) -> Path:
@@ -30,6 +40,7 @@ def save_main_plot(frame: pd.DataFrame, battery: Battery, path: Path) -> Path:
     from matplotlib.ticker import FuncFormatter
 
     data = frame.dropna(subset=["accuracy", "inferences_per_charge"]).reset_index(drop=True)
+    data["point"] = point_names(data)
     methods = list(dict.fromkeys(data["method"].fillna("?")))
     color = {m: COLORS[i % len(COLORS)] for i, m in enumerate(methods)}
     figure, axes = plt.subplots(figsize=(10, 6.5), dpi=120)
@@ -50,30 +61,31 @@ def save_main_plot(frame: pd.DataFrame, battery: Battery, path: Path) -> Path:
             capsize=4,
             markerfacecolor=c if measured else "white",
             markeredgewidth=2,
-            label=f"{row['variant']} ({row['method']}, {row['backend']})",
+            label=f"{row['point']} ({row['method']}, {row['backend']})",
         )
-    mask = pareto_mask(list(data["inferences_per_charge"]), list(data["accuracy"]))
-    front = data[mask].sort_values("inferences_per_charge")
-    axes.plot(
-        front["inferences_per_charge"],
-        front["accuracy"] * 100,
-        ":",
-        color="black",
-        label="Pareto frontier",
-    )
-    for _, row in front.iterrows():
-        axes.annotate(
-            row["variant"],
-            (row["inferences_per_charge"], row["accuracy"] * 100),
-            textcoords="offset points",
-            xytext=(0, 12),
-            ha="center",
-            fontsize=9,
+    for index, (device, front) in enumerate(frontiers(data)):
+        axes.plot(
+            front["inferences_per_charge"],
+            front["accuracy"] * 100,
+            FRONTIER_STYLES[index % len(FRONTIER_STYLES)],
+            color="black",
+            label=f"Pareto frontier{f' ({device})' if device else ''}",
         )
+        for _, row in front.iterrows():
+            axes.annotate(
+                row["point"],
+                (row["inferences_per_charge"], row["accuracy"] * 100),
+                textcoords="offset points",
+                xytext=(0, 12),
+                ha="center",
+                fontsize=9,
+            )
     axes.set_xscale("log")
     counts = FuncFormatter(lambda value, _: f"{value:,.0f}")
     axes.xaxis.set_major_formatter(counts)
-    axes.xaxis.set_minor_formatter(counts)
+    low, high = axes.get_xlim()
+    narrow = high / low < 30  # under ~1.5 decades every minor tick has room for its label
+    axes.xaxis.set_minor_formatter(counts if narrow else FuncFormatter(_minor_label))
     axes.tick_params(axis="x", which="minor", labelsize=7)
     axes.set_xlabel(f"inferences per {battery.name} charge (log scale)")
     axes.set_ylabel("accuracy (%)")

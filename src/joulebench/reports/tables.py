@@ -6,6 +6,8 @@ import math
 
 import pandas as pd
 
+from joulebench.reports.plots import several_devices
+
 
 def _plus_minus(value: float | None, ci: float | None, scale: float, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -21,9 +23,18 @@ def _count(value: float) -> str:
     return "∞" if value == math.inf else f"{value:,.0f}"
 
 
+def energy_method_text(row: pd.Series) -> str:
+    """``counter``, ``estimated``, or for a person's meter ``manual: log (medium confidence)``."""
+    form = row.get("manual_form")
+    if row["energy_method"] == "manual" and isinstance(form, str):
+        return f"manual: {form} ({row.get('confidence')} confidence)"
+    return str(row["energy_method"])
+
+
 def figures_table(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per variant: accuracy, energy (method), latency, memory, size, charges."""
     rows = []
+    several = several_devices(frame)
     for _, r in frame.iterrows():
         accuracy = (
             (
@@ -33,9 +44,11 @@ def figures_table(frame: pd.DataFrame) -> pd.DataFrame:
             if pd.notna(r.get("accuracy"))
             else "—"
         )
+        device = {"device": r["machine"]} if several else {}
         rows.append(
             {
                 "variant": r["variant"],
+                **device,
                 "method": r.get("method") or "—",
                 "backend": r.get("backend") or "—",
                 "accuracy (95% CI)": accuracy,
@@ -43,7 +56,7 @@ def figures_table(frame: pd.DataFrame) -> pd.DataFrame:
                 "net mJ/inference": _plus_minus(
                     r.get("net_energy_j"), r.get("net_energy_j_ci95"), 1000
                 ),
-                "energy method": r["energy_method"],
+                "energy method": energy_method_text(r),
                 "latency p50 ms": _plus_minus(r.get("latency_p50_s"), None, 1000),
                 "peak RSS MB": _plus_minus(r.get("peak_rss_bytes"), None, 1e-6),
                 "size MB": _plus_minus(r.get("model_size_bytes"), None, 1e-6),

@@ -93,6 +93,8 @@ def _row(
         "energy_method": m["method"],
         "measured": m["method"] in MEASURED_METHODS,
         "scope": m["scope"],
+        "manual_form": (m.get("meter_details") or {}).get("manual_form"),
+        "confidence": (m.get("meter_details") or {}).get("confidence"),
         "calls_per_window": m["calls_per_window"],
         "windows": len(m["windows"]),
     }
@@ -128,7 +130,8 @@ def load(path_or_dir: Path | str, battery: str | Battery = "phone") -> pd.DataFr
     Columns include run_id, machine, meter, variant, method, backend, batch_size, accuracy
     (with accuracy_ci_low/high, Wilson 95%), energy_j (gross per inference) and energy_j_ci95
     (95% half-width), net_energy_j, energy_method (counter, integrated, manual, estimated,
-    simulated), latency_p50/p95/p99_s (per batch), throughput_per_s, peak_rss_bytes,
+    simulated; ``manual_form`` and ``confidence`` say which manual form: counter/high,
+    log/medium, average/low), latency_p50/p95/p99_s (per batch), throughput_per_s, peak_rss_bytes,
     model_size_bytes, params and inferences_per_charge (gross energy, ``battery``'s profile).
     Figures a plain workload does not have (accuracy, latency, ...) are None.
     """

@@ -55,8 +55,14 @@ def build_document(
     results: MeasureResult | Mapping[str, MeasureResult] | Iterable[MeasureResult],
     *,
     extra: dict[str, Any] | None = None,
+    device: str | None = None,
 ) -> dict[str, Any]:
-    """The run document for these results (same run, same meter, same settings)."""
+    """The run document for these results (same run, same meter, same settings).
+
+    ``device`` names another device the readings were taken on (a phone measured with a USB
+    meter): it becomes the document's machine id, and this machine is recorded as where the
+    readings were entered, not where they were measured.
+    """
     items = _as_list(results)
     if not items:
         raise ResultsError("nothing to save: no measurement results")
@@ -66,19 +72,31 @@ def build_document(
         None,
     )
     machine = fingerprint(sorted(set(gpu_names)), driver)
+    identity = machine_id(machine)
+    if device is not None:
+        machine = {"device": device, "external": True, "entered_on": machine}
+        identity = device_id(device)
     created = datetime.now(timezone.utc)
     return {
         "schema_version": SCHEMA_VERSION,
         "joulebench_version": __version__,
         "run_id": f"{created:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}",
         "created_utc": created.isoformat(),
-        "machine_id": machine_id(machine),
+        "machine_id": identity,
         "machine": machine,
         "settings": items[0].settings.model_dump(),
         "extra": extra or {},
         "measurements": [measurement_to_dict(r) for r in items],
         "idle_windows": idle_windows_to_list(items[0]),
     }
+
+
+def device_id(device: str) -> str:
+    """A device name as a folder-safe machine id (``"Pixel 7"`` -> ``"Pixel-7"``)."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", device.strip()).strip("-.")
+    if not slug:
+        raise ResultsError(f"device name {device!r} has no letters or digits; name the device")
+    return slug[:64]
 
 
 def build_variant_document(

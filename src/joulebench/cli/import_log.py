@@ -1,0 +1,62 @@
+"""``joulebench import-log LOG --run RUN.json``: a run's energy remade from a meter's own log.
+
+Run joulebench on the device (any meter; windows of at least 20 log samples, e.g.
+``--min-window-s 30`` for a 1 Hz USB meter) while the USB or plug meter logs, then import the
+meter's CSV: each window's energy is the log integrated over the window's recorded start and
+end. A new results file is written beside the run; the run itself is untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from joulebench.cli.format import format_frame
+from joulebench.cli.manual_common import SCOPES
+from joulebench.reports.tables import figures_table
+from joulebench.results.frame import load
+from joulebench.results.from_log import document_from_log
+from joulebench.results.store import ensure_writable, write_document
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register the subcommand."""
+    parser = subparsers.add_parser(
+        "import-log",
+        help="remake a run's energy from a USB/plug meter's log (CSV), aligned to its windows",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("log", help="the meter's log (CSV: a time column and W, or V and A)")
+    parser.add_argument(
+        "--run", dest="run_file", required=True, help="the run's results file (JSON)"
+    )
+    parser.add_argument(
+        "--clock-offset-s",
+        type=float,
+        default=0.0,
+        help="added to the log's times to put them on the run's clock; for a log of elapsed "
+        "seconds, the Unix time it started (default 0)",
+    )
+    parser.add_argument(
+        "--tz", default=None, help="time zone of the log's naive timestamps (default: local)"
+    )
+    parser.add_argument(
+        "--scope", default="usb", choices=SCOPES, help="what the meter measured (default usb)"
+    )
+    parser.add_argument("--battery", default="phone", help="battery for the printed table")
+    parser.add_argument("--out", default="results", help="results folder (default ./results)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Integrate the log over the run's windows; save a new document and print its figures."""
+    ensure_writable(Path(args.out))
+    document = document_from_log(
+        args.run_file, args.log, clock_offset_s=args.clock_offset_s, tz=args.tz, scope=args.scope
+    )
+    path = write_document(document, args.out)
+    frame = load(path, battery=args.battery)
+    print(format_frame(figures_table(frame), f"Energy from {args.log}"))
+    print(f"Saved: {path}")
+    return 0

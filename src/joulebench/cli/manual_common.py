@@ -1,0 +1,68 @@
+"""Options and output shared by the manual-meter subcommands (import-readings, record)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from joulebench.cli.format import format_frame
+from joulebench.reports.tables import figures_table
+from joulebench.results.frame import load, read_document
+
+SCOPES = ("usb", "wall", "battery", "dc")
+
+
+def add_manual_options(parser: argparse.ArgumentParser) -> None:
+    """--device, --scope, --counts, --accuracy-from, --battery, --tz, --out."""
+    parser.add_argument(
+        "--device", required=True, help="the device measured (e.g. pixel7, rpi5, this-laptop)"
+    )
+    parser.add_argument(
+        "--scope",
+        default="usb",
+        choices=SCOPES,
+        help="what the meter measured: usb (USB meter, default), wall (plug meter), battery "
+        "(the phone's own counter), dc (a multimeter in series)",
+    )
+    parser.add_argument(
+        "--counts",
+        choices=("up", "down"),
+        default=None,
+        help="counter direction: up (a meter's accumulator; default) or down (a battery's "
+        "remaining charge; the default for --scope battery)",
+    )
+    parser.add_argument(
+        "--accuracy-from",
+        default=None,
+        help="a results file or folder with the same variants' accuracy (measured elsewhere)",
+    )
+    parser.add_argument(
+        "--battery", default="phone", help="battery for the printed table (default phone)"
+    )
+    parser.add_argument(
+        "--tz", default=None, help="time zone of naive timestamps (default: this machine's)"
+    )
+    parser.add_argument("--out", default="results", help="results folder (default ./results)")
+
+
+def print_saved(path: Path, battery: str, missing: list[str], accuracy_from: str | None) -> None:
+    """The saved document's figures as a table, its path, and what has no accuracy."""
+    frame = load(path, battery=battery)
+    table = figures_table(frame)
+    table = table.loc[:, [not (table[c] == "—").all() for c in table.columns]]  # nothing to show
+    print(format_frame(table, f"Readings on {frame['machine'].iloc[0]}"))
+    print(f"Saved: {path}")
+    for measurement in read_document(path)["measurements"]:
+        for flag in measurement["flags"]:
+            print(
+                f"joulebench: note: [{measurement['label']}] {flag['code']}: {flag['message']}",
+                file=sys.stderr,
+            )
+    if missing:
+        where = f"in {accuracy_from}" if accuracy_from else "(no --accuracy-from given)"
+        print(
+            f"joulebench: note: no accuracy {where} for {', '.join(missing)}: they appear in "
+            "tables but not on the accuracy plot",
+            file=sys.stderr,
+        )

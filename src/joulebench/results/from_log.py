@@ -1,0 +1,83 @@
+"""A run's energy figures remade from a power meter's own log (``joulebench import-log``).
+
+The run recorded each window's wall-clock start and end; the meter (a USB meter in front of a
+Raspberry Pi, a plug meter in front of a laptop) logged power on its own clock. Integrating the
+log over each window gives the energy the meter saw, with the run's statistics. The result is a
+new document beside the run (``method="manual"``, form ``log``); the run itself is untouched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from joulebench.devices.manual import energy_from_log
+from joulebench.devices.meterlog import read_log
+from joulebench.errors import ResultsError
+from joulebench.harness.manual_run import IDLE, ManualWindow, manual_results
+from joulebench.results.frame import read_document
+from joulebench.results.store import build_document
+
+
+def _windows(windows: list[dict[str, Any]], label: str, source: str) -> list[tuple[float, float]]:
+    spans = []
+    for window in windows:
+        if window.get("start_wall_s") is None or window.get("end_wall_s") is None:
+            raise ResultsError(
+                f"{source}: window {window.get('round_index')} of {label!r} has no wall-clock "
+                "times, so no log can be aligned to it; import-log needs a run joulebench drove"
+            )
+        spans.append((float(window["start_wall_s"]), float(window["end_wall_s"])))
+    return spans
+
+
+def document_from_log(
+    run_path: Path | str,
+    log_path: Path | str,
+    *,
+    clock_offset_s: float = 0.0,
+    tz: str | None = None,
+    scope: str = "usb",
+) -> dict[str, Any]:
+    """A new run document whose energy comes from the meter log, aligned to the run's windows."""
+    source = str(run_path)
+    run = read_document(run_path)
+    log = read_log(log_path, tz=tz)
+    items: list[ManualWindow] = []
+    groups = [(m["label"], m["windows"]) for m in run["measurements"]]
+    groups.append((IDLE, run.get("idle_windows") or []))
+    for label, windows in groups:
+        spans = _windows(windows, label, source)
+        readings = energy_from_log(
+            log, spans, clock_offset_s=clock_offset_s, domain=scope, scope=scope
+        )
+        for window, reading, (start_s, end_s) in zip(windows, readings, spans, strict=True):
+            calls = 0 if label == IDLE else int(window["calls"])
+            items.append(ManualWindow(label, calls, reading, None, start_s, end_s))
+    results = manual_results(items, scope=scope, device=run["machine_id"], source=source)
+    extra = {
+        "from_run": {
+            "run_id": run["run_id"],
+            "file": source,
+            "meter": run["measurements"][0]["meter"],
+        },
+        "clock_offset_s": clock_offset_s,
+        **log.describe(),
+    }
+    document = build_document(results, extra=extra)
+    document["machine_id"], document["machine"] = run["machine_id"], run["machine"]
+    by_label = {m["label"]: m for m in run["measurements"]}
+    for measurement, result in zip(document["measurements"], results, strict=True):
+        original = by_label[result.label]
+        variant = original.get("variant")
+        if variant:
+            per_item = 1.0 / int(variant.get("batch_size") or 1)
+            net = result.net_energy_per_call_j
+            measurement["variant"] = {
+                **variant,
+                "energy_per_inference_j": result.energy_per_call_j.scaled(per_item).to_dict(),
+                "net_energy_per_inference_j": net.scaled(per_item).to_dict() if net else None,
+            }
+    document["failures"] = run.get("failures", [])
+    document["task"] = run.get("task", {})
+    return document
