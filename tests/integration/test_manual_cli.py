@@ -269,3 +269,42 @@ def test_the_committed_phone_sample_gives_the_known_energy(tmp_path, capsys):
     assert frame.loc["int8-torch", "energy_j"] == pytest.approx(2.3 * 60 / 3300, rel=0.01)
     assert frame.loc["int8-torch", "net_energy_j"] == pytest.approx(1.2 * 60 / 3300, rel=0.03)
     assert set(frame["manual_form"]) == {"log"} and set(frame["confidence"]) == {"medium"}
+
+
+def test_a_phone_battery_log_counts_discharge_and_voids_charging_windows(tmp_path, capsys):
+    start = 1_795_000_000
+    samples = []
+    for i in range(0, 400):  # 2 Hz for 200 s; the phone charges from 120 s to 130 s
+        t = start + i / 2
+        current_ua = 300_000 if 120 <= i / 2 < 130 else -500_000
+        samples.append(f"{t:.1f},{current_ua},3900000")
+    log = tmp_path / "battery.csv"
+    log.write_text("time,current_now_uA,voltage_now_uV\n" + "\n".join(samples) + "\n")
+    windows = tmp_path / "windows.csv"
+    rows = [(10, 40), (50, 80), (90, 110), (115, 135), (140, 170)]
+    windows.write_text(
+        "variant,inferences,start_time,end_time\n"
+        + "".join(f"int8,100,{start + a},{start + b}\n" for a, b in rows)
+    )
+    out = tmp_path / "results"
+    code = main(["import-readings", str(windows), "--device", "pixel7", "--scope", "battery",
+                 "--log", str(log), "--battery-log", "--out", str(out)])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    assert "charging during window" in capsys.readouterr().err
+    frame = load(out)
+    assert frame["windows"].iloc[0] == 4  # the window with charging samples is void
+    assert frame["power_w"].iloc[0] == pytest.approx(0.5 * 3.9)
+    assert "void" in frame["flags"].iloc[0]
+
+
+def test_an_implausible_window_is_flagged_not_dropped(tmp_path):
+    table = tmp_path / "readings.csv"
+    rows = [(0, 4.1), (4.1, 8.2), (8.2, 12.4), (12.4, 24.9), (24.9, 29.0)]  # window 4: 3x
+    table.write_text(
+        "variant,inferences,start (mWh),end (mWh),duration_s\n"
+        + "".join(f"base,500,{a},{b},60\n" for a, b in rows)
+    )
+    out = tmp_path / "results"
+    assert main(["import-readings", str(table), "--device", "pixel7", "--out", str(out)]) == 0
+    frame = load(out)
+    assert frame["windows"].iloc[0] == 5 and "outlier" in frame["flags"].iloc[0]

@@ -46,6 +46,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--battery", default="phone", help="battery for the printed table")
     parser.add_argument("--out", default="results", help="results folder (default ./results)")
+    parser.add_argument(
+        "--battery-log",
+        action="store_true",
+        help="the log is a phone's own battery log (Android current_now in µA, negative while "
+        "discharging, with voltage_now): power is -V x I, and charging voids a window",
+    )
     parser.set_defaults(run=run)
 
 
@@ -53,7 +59,12 @@ def run(args: argparse.Namespace) -> int:
     """Integrate the log over the run's windows; save a new document and print its figures."""
     ensure_writable(Path(args.out))
     document = document_from_log(
-        args.run_file, args.log, clock_offset_s=args.clock_offset_s, tz=args.tz, scope=args.scope
+        args.run_file,
+        args.log,
+        clock_offset_s=args.clock_offset_s,
+        tz=args.tz,
+        scope=args.scope,
+        battery_log=args.battery_log,
     )
     path = write_document(document, args.out)
     frame = load(path, battery=args.battery)

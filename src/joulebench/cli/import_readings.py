@@ -67,6 +67,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=0.0,
         help="added to the log's times to put them on the table's clock (default 0)",
     )
+    parser.add_argument(
+        "--battery-log",
+        action="store_true",
+        help="the log is a phone's own battery log (Android current_now in µA, negative while "
+        "discharging, with voltage_now): power is -V x I, and charging voids a window",
+    )
     parser.set_defaults(run=run)
 
 
@@ -82,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         scope=args.scope,
         resolution=args.resolution,
         tz=args.tz,
-        log=read_log(args.log, tz=args.tz) if args.log else None,
+        log=read_log(args.log, tz=args.tz, battery=args.battery_log) if args.log else None,
         clock_offset_s=args.clock_offset_s,
     )
     items = [

@@ -203,7 +203,9 @@ def energy_from_log(
 
     ``windows`` are ``(start_unix_s, end_unix_s)`` pairs, as a run records them. The log's
     times plus ``clock_offset_s`` must cover every window, with no gap longer than 10% of a
-    window; otherwise a :class:`~joulebench.errors.UserError` names the window and the fix.
+    window; otherwise a :class:`~joulebench.errors.UserError` names the window and the fix. A
+    battery log (``read_log(..., battery=True)``) that shows charging inside a window raises
+    :class:`ChargingWindowError`: that window is void.
     Power between samples is linear (trapezoid rule); at a window's edges it is interpolated.
     """
     power_log = log if isinstance(log, PowerLog) else read_log(log, tz=tz)
@@ -236,6 +238,12 @@ def energy_from_log(
                 f"meter log {power_log.source} has a {max_gap_s:.1f} s gap inside window "
                 f"{index + 1} ({duration_s:.1f} s long); the meter stopped logging: "
                 "redo the window, or log at a steadier rate"
+            )
+        if (power_w[lo : hi + 1] < 0).any():
+            raise ChargingWindowError(
+                f"meter log {power_log.source}: the battery was charging during window "
+                f"{index + 1} (current into the battery), so this window is void; unplug the "
+                "charger and redo it"
             )
         inside = (t_s > start_s) & (t_s < end_s)
         times = np.concatenate(([start_s], t_s[inside], [end_s]))

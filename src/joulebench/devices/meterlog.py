@@ -36,8 +36,12 @@ from joulebench.errors import UserError
 TIME_NAMES = frozenset(
     {"time", "timestamp", "date", "datetime", "date time", "elapsed", "elapsed time", "t", "clock"}
 )
-VOLTAGE_NAMES = frozenset({"voltage", "volt", "volts", "v", "vbus", "bus voltage", "u"})
-CURRENT_NAMES = frozenset({"current", "intensity", "amps", "amp", "i", "ibus", "curr"})
+VOLTAGE_NAMES = frozenset(
+    {"voltage", "volt", "volts", "v", "vbus", "bus voltage", "u", "voltage now"}
+)
+CURRENT_NAMES = frozenset(
+    {"current", "intensity", "amps", "amp", "i", "ibus", "curr", "current now"}
+)
 POWER_NAMES = frozenset({"power", "watts", "watt", "p"})
 UNIX_AFTER_S = 1e8
 """A numeric time above this (1973) is Unix time; below, seconds since the log started."""
@@ -152,7 +156,7 @@ def read_table(path: Path, what: str = "meter log") -> pd.DataFrame:
         ) from None
 
 
-def _numbers(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
+def _numbers(frame: pd.DataFrame, column: str, source: str, *, signed: bool = False) -> np.ndarray:
     raw = frame[column].astype(str).str.strip()
     raw = raw.where(~raw.str.match(_DECIMAL_COMMA), raw.str.replace(",", ".", regex=False))
     values = pd.to_numeric(raw, errors="coerce")
@@ -163,7 +167,7 @@ def _numbers(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
             f"meter log {source}, row {index + HEADER_ROW + 1}, column {column!r}: "
             f"{frame[column].iloc[index]!r} is not a number; fix or delete that row"
         )
-    if (values < 0).any():
+    if not signed and (values < 0).any():
         index = int(np.flatnonzero((values < 0).to_numpy())[0])
         raise UserError(
             f"meter log {source}, row {index + HEADER_ROW + 1}, column {column!r}: negative "
@@ -227,8 +231,13 @@ def _times(
     return seconds.to_numpy(dtype=float), "unix"
 
 
-def read_log(path: Path | str, *, tz: str | None = None) -> PowerLog:
+def read_log(path: Path | str, *, tz: str | None = None, battery: bool = False) -> PowerLog:
     """Read a meter's CSV log into a :class:`PowerLog` (times in s, power in W).
+
+    ``battery=True`` reads a phone's own battery log (Android's ``current_now`` in µA with
+    ``voltage_now``): current is signed, negative while the battery discharges (Android's
+    convention), so power drawn is ``-V x I``; a negative power in the result means the battery
+    was charging, which voids the windows it falls in.
 
     Raises :class:`~joulebench.errors.UserError` naming the file, row and column for a missing
     column, an unparseable number or timestamp, a negative value, time going backwards, or a
@@ -266,10 +275,10 @@ def read_log(path: Path | str, *, tz: str | None = None) -> PowerLog:
         volts = _numbers(frame, volt_col[0], source) * scale(
             volt_col[1] or "v", VOLTAGE_UNITS_V, "voltage", where=f"{source} {volt_col[0]!r}"
         )
-        amps = _numbers(frame, amp_col[0], source) * scale(
+        amps = _numbers(frame, amp_col[0], source, signed=battery) * scale(
             amp_col[1] or "a", CURRENT_UNITS_A, "current", where=f"{source} {amp_col[0]!r}"
         )
-        power_w = volts * amps
+        power_w = -volts * amps if battery else volts * amps
         used["voltage"], used["current"] = str(volt_col[0]), str(amp_col[0])
     steps = np.diff(t_s)
     if (steps < 0).any():
@@ -288,5 +297,11 @@ def read_log(path: Path | str, *, tz: str | None = None) -> PowerLog:
         raise UserError(
             f"meter log {source}: median power {np.median(power_w):.0f} W is not plausible; "
             f"columns {used} are probably in mW/mA/mV: say so in the header (e.g. current_mA)"
+        )
+    if battery and (power_w < 0).all():
+        raise UserError(
+            f"meter log {source}: the battery was charging in every sample (current > 0); "
+            "unplug the phone, or, if this phone reports discharge as positive current, drop "
+            "--battery-log and read it as a plain log"
         )
     return PowerLog(source, t_s, power_w, time_kind, used, merged)

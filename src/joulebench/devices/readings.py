@@ -237,7 +237,7 @@ def read_readings(
                 )  # fmt: skip
             else:
                 raise UserError(f"readings table {source}, row {line}: no reading; fill it in")
-        except ChargingWindowError as exc:  # a battery counter rose: void, not an error
+        except ChargingWindowError as exc:  # the battery charged: void, not an error
             rows.append(ReadingRow(line, label, inferences, None, str(exc)))
             continue
         if charging:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from statistics import median
 
 from joulebench.devices.base import EnergyReading
-from joulebench.devices.manual import FORMS, Form, ManualMeter
+from joulebench.devices.manual import FORMS, Form, ManualMeter, shortest_window_s
 from joulebench.errors import UserError
 from joulebench.harness.result import Discarded, Flag, MeasureResult, Window
 from joulebench.harness.settings import make_settings
@@ -53,6 +53,28 @@ def _window(item: ManualWindow, index: int) -> Window:
         readings=(reading,),
         host_begin={},
         host_end={},
+    )
+
+
+def resolution_advice(coarse: Sequence[EnergyReading], total: int) -> str:
+    """Why ``coarse`` windows are too short for their meter, and how long they must be."""
+    needed_s = []
+    for reading in coarse:
+        details = reading.details
+        if details.get("resolution_j") and reading.power_w > 0:
+            needed_s.append(
+                shortest_window_s(
+                    "counter", power_w=reading.power_w, resolution_j=details["resolution_j"]
+                )
+            )
+        elif details.get("manual_form") == "log" and details.get("samples"):
+            rate_hz = details["samples"] / reading.duration_s
+            needed_s.append(shortest_window_s("log", sample_rate_hz=rate_hz))
+        else:
+            needed_s.append(shortest_window_s(details.get("manual_form", "average")))
+    return (
+        f"{len(coarse)} of {total} window(s) are too short for the meter's resolution "
+        f"(1% needs at least {max(needed_s):.0f} s per window at this power); make windows longer"
     )
 
 
@@ -120,19 +142,10 @@ def manual_results(
             for f in result.flags
         ]
         coarse = [
-            i + 1
-            for i, w in enumerate(usable)
-            if w.reading and w.reading.details.get("low_resolution")
+            w.reading for w in usable if w.reading and w.reading.details.get("low_resolution")
         ]
         if coarse:
-            flags.append(
-                Flag(
-                    "low-resolution",
-                    f"window(s) {', '.join(map(str, coarse))} are shorter than the meter's "
-                    "resolution allows for 1% (see `joulebench import-readings --help`); "
-                    "make windows longer",
-                )
-            )
+            flags.append(Flag("low-resolution", resolution_advice(coarse, len(usable))))
         if void:
             flags.append(
                 Flag("void", f"{len(void)} window(s) void and left out: {void[-1].reason}")

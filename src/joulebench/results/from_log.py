@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from joulebench.devices.manual import energy_from_log
+from joulebench.devices.manual import ChargingWindowError, energy_from_log
 from joulebench.devices.meterlog import read_log
 from joulebench.errors import ResultsError
 from joulebench.harness.manual_run import IDLE, ManualWindow, manual_results
@@ -38,21 +38,26 @@ def document_from_log(
     clock_offset_s: float = 0.0,
     tz: str | None = None,
     scope: str = "usb",
+    battery_log: bool = False,
 ) -> dict[str, Any]:
     """A new run document whose energy comes from the meter log, aligned to the run's windows."""
     source = str(run_path)
     run = read_document(run_path)
-    log = read_log(log_path, tz=tz)
+    log = read_log(log_path, tz=tz, battery=battery_log)
     items: list[ManualWindow] = []
     groups = [(m["label"], m["windows"]) for m in run["measurements"]]
     groups.append((IDLE, run.get("idle_windows") or []))
     for label, windows in groups:
-        spans = _windows(windows, label, source)
-        readings = energy_from_log(
-            log, spans, clock_offset_s=clock_offset_s, domain=scope, scope=scope
-        )
-        for window, reading, (start_s, end_s) in zip(windows, readings, spans, strict=True):
+        for window, (start_s, end_s) in zip(windows, _windows(windows, label, source), strict=True):
             calls = 0 if label == IDLE else int(window["calls"])
+            try:
+                (reading,) = energy_from_log(
+                    log, [(start_s, end_s)], clock_offset_s=clock_offset_s, domain=scope,
+                    scope=scope,
+                )  # fmt: skip
+            except ChargingWindowError as exc:  # a phone's battery log: charging voids it
+                items.append(ManualWindow(label, calls, None, str(exc), start_s, end_s))
+                continue
             items.append(ManualWindow(label, calls, reading, None, start_s, end_s))
     results = manual_results(items, scope=scope, device=run["machine_id"], source=source)
     extra = {
