@@ -82,15 +82,39 @@ def test_png_and_svg_are_drawn_without_a_browser_and_are_not_blank(tmp_path, cap
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "drawn with matplotlib" in out
-    pixels = matplotlib.image.imread(next(tmp_path.glob("*.png")))
+    stem = load(REFERENCE)["run_id"].iloc[0]
+    pixels = matplotlib.image.imread(tmp_path / f"{stem}.png")
     height, width = pixels.shape[:2]
     plot_area = pixels[
         int(height * 0.15) : int(height * 0.7), int(width * 0.1) : int(width * 0.9), :3
     ]
     coloured = (abs(plot_area - 1.0).sum(axis=-1) > 0.3).mean()
     assert 0.002 < coloured < 0.5  # markers and bars drawn, not a blank or solid image
-    svg = next(tmp_path.glob("*.svg")).read_text()
+    svg = (tmp_path / f"{stem}.svg").read_text()
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    # every further view, in both formats, each named in the output
+    for view in ("accuracy-vs-energy", "accuracy-vs-latency", "energy", "memory"):
+        for suffix in ("png", "svg"):
+            path = tmp_path / f"{stem}-{view}.{suffix}"
+            assert path.stat().st_size > 5000 and str(path) in out
+
+
+def test_main_plot_axes_can_be_chosen_and_the_table_marks_the_frontier(tmp_path, capsys):
+    code = main(["report", str(REFERENCE), "--format", "html,md", "--out", str(tmp_path),
+                 "--x", "energy_j", "--y", "accuracy"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    page = next(tmp_path.glob("*.html")).read_text()
+    assert "Accuracy vs energy per inference" in page
+    assert page.count('class="plotly-graph-div"') >= 4  # main + latency + energy + memory views
+    assert page.count("<script src=") == 0
+    markdown = next(tmp_path.glob("*.md")).read_text()
+    assert "| Pareto |" in markdown and "| frontier |" in markdown
+
+
+def test_an_unknown_plot_axis_is_one_line(tmp_path, capsys):
+    assert main(["report", str(REFERENCE), "--x", "joules", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "unknown figure 'joules'" in err and "energy_j" in err and len(err.splitlines()) == 1
 
 
 def test_unknown_format_is_one_line(capsys):

@@ -82,3 +82,42 @@ def test_figures_table_formats_intervals_and_units():
 @pytest.mark.parametrize("spec", ["phone", "custom:5000mAh@3.85V"])
 def test_report_battery_in_subtitle(spec):
     assert battery(spec).describe().split(":")[0] in render_html(frame(), battery(spec))
+
+
+def test_possibly_optimal_needs_an_interval_that_reaches_the_frontier():
+    from joulebench.reports.pareto import possibly_optimal_mask
+
+    # (value, low, high), larger is better on both axes
+    xs = [(10, 9, 11), (5, 4, 6), (8, 7.5, 12), (1, 0.5, 1.5)]
+    ys = [(0.9, 0.85, 0.95), (0.95, 0.9, 0.99), (0.85, 0.8, 0.93), (0.5, 0.45, 0.55)]
+    # point 0 and 1 are the frontier; 2 is dominated by 0 on the means but its interval
+    # overlaps 0's; 3 is beaten for sure (0's low ends exceed 3's high ends)
+    assert possibly_optimal_mask(xs, ys) == [False, False, True, False]
+    # with no uncertainty nothing off the frontier is possibly optimal
+    exact_x = [(v, v, v) for v, _, _ in xs]
+    exact_y = [(v, v, v) for v, _, _ in ys]
+    assert possibly_optimal_mask(exact_x, exact_y) == [False, False, False, False]
+
+
+def test_pareto_marks_turn_lower_is_better_figures_and_split_devices():
+    import pandas as pd
+
+    from joulebench.reports.axes import AXES
+    from joulebench.reports.points import pareto_marks
+
+    frame = pd.DataFrame(
+        {
+            "machine": ["laptop", "laptop", "laptop", "phone", "phone"],
+            "variant": ["a", "b", "c", "a", "b"],
+            "energy_j": [0.010, 0.020, 0.030, 0.5, 0.4],
+            "energy_j_ci95": [0.001, 0.001, 0.015, 0.01, 0.01],
+            "accuracy": [0.90, 0.95, 0.94, 0.90, 0.95],
+            "accuracy_ci_low": [0.89, 0.94, 0.93, 0.89, 0.94],
+            "accuracy_ci_high": [0.91, 0.96, 0.95, 0.91, 0.96],
+        }
+    )
+    marks = list(pareto_marks(frame, AXES["energy_j"], AXES["accuracy"]))
+    # laptop: a (least energy) and b (best accuracy) on the frontier; c costs more than b for
+    # less accuracy, but its energy interval reaches b's, and its accuracy interval b's: possibly
+    # phone: b uses less energy AND is more accurate: a is beaten on the means and for sure
+    assert marks == ["frontier", "frontier", "possibly optimal", "", "frontier"]

@@ -47,7 +47,8 @@ def measure_save_report(
         },
         extra=extra,
     )
-    report, table = write_report(path, reports, battery, title)
+    reports_written, table = write_report(path, reports, battery, title)
+    report = reports_written[0]
     return variant_run, path, report, table
 
 

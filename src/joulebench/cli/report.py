@@ -8,10 +8,11 @@ from pathlib import Path
 from joulebench.batteries import battery
 from joulebench.cli.format import format_frame
 from joulebench.errors import UserError
+from joulebench.reports.axes import axis
 from joulebench.reports.formats import latex_table, markdown_table
 from joulebench.reports.html import write_html, write_text
 from joulebench.reports.plots import caption_lines
-from joulebench.reports.static import EXPORTER, save_main_plot
+from joulebench.reports.static import EXPORTER, save_scatter, save_views
 from joulebench.reports.tables import figures_table
 from joulebench.results.frame import load
 
@@ -35,6 +36,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         type=parse_formats,
         help="comma-separated: html (default), png, svg, md, tex, csv",
     )
+    parser.add_argument(
+        "--x",
+        default="inferences_per_charge",
+        help="the main plot's x axis (default inferences_per_charge; also energy_j, "
+        "net_energy_j, latency_p50_s, peak_rss_bytes, model_size_bytes, params, ...)",
+    )
+    parser.add_argument("--y", default="accuracy", help="the main plot's y axis (default accuracy)")
     parser.set_defaults(run=run)
 
 
@@ -54,10 +62,17 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 
 def write_report(
-    results: Path, out: Path, battery_spec: str, title: str, formats: tuple[str, ...] = ("html",)
-) -> tuple[Path, str]:
+    results: Path,
+    out: Path,
+    battery_spec: str,
+    title: str,
+    formats: tuple[str, ...] = ("html",),
+    x: str = "inferences_per_charge",
+    y: str = "accuracy",
+) -> tuple[list[Path], str]:
     """Load, check there are model runs, write each format; return the first file's path and
     a text table for the terminal."""
+    axis(x), axis(y)  # an unknown figure is one line before anything is read
     profile = battery(battery_spec)
     frame = load(results, battery=profile)
     frame = frame[frame["accuracy"].notna()]
@@ -67,15 +82,18 @@ def write_report(
             "run `joulebench demo` or `joulebench run` first"
         )
     stem = frame["run_id"].iloc[0] if frame["run_id"].nunique() == 1 else "report"
-    table = figures_table(frame)
+    table = figures_table(frame, x, y)
     notes = " ".join(caption_lines(frame, profile, plot=False))
     paths = []
     for kind in formats:
         path = out / f"{stem}.{kind}"
         if kind == "html":
-            write_html(frame, path, profile, title)
+            write_html(frame, path, profile, title, x, y)
         elif kind in ("png", "svg"):
-            save_main_plot(frame, profile, path)
+            save_scatter(frame, profile, path, x, y)
+            paths.append(path)
+            paths.extend(save_views(frame, profile, out / stem, kind))
+            continue
         elif kind == "md":
             write_text(path, f"# {title}\n\n{markdown_table(table)}\n{notes}\n")
         elif kind == "tex":
@@ -83,16 +101,17 @@ def write_report(
         else:
             write_text(path, frame.to_csv(index=False))
         paths.append(path)
-    return paths[0], format_frame(table, f"{title} — {profile.describe()}")
+    return paths, format_frame(table, f"{title} — {profile.describe()}")
 
 
 def run(args: argparse.Namespace) -> int:
     """Write the report and print its table and path."""
-    path, table = write_report(
-        Path(args.results), Path(args.out), args.battery, args.title, args.format
+    paths, table = write_report(
+        Path(args.results), Path(args.out), args.battery, args.title, args.format, args.x, args.y
     )
     print(table)
-    for kind in args.format:
+    for path in paths:
+        kind = path.suffix.lstrip(".")
         how = f", drawn with {EXPORTER}" if kind in ("png", "svg") else ""
-        print(f"Report ({kind}{how}): {path.with_suffix('.' + kind)}")
+        print(f"Report ({kind}{how}): {path}")
     return 0

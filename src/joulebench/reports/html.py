@@ -6,20 +6,56 @@ import html
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from joulebench.batteries import Battery
 from joulebench.errors import ResultsError
-from joulebench.reports.plots import accuracy_vs_charges
+from joulebench.reports.axes import AXES
+from joulebench.reports.plots import BAR_VIEWS, VIEWS, bars, caption_lines, scatter
+from joulebench.reports.points import plot_rows
 from joulebench.reports.tables import figures_table
 
 
-def render_html(frame: pd.DataFrame, battery: Battery, title: str = "joulebench report") -> str:
-    """The whole page as text (opens with no network: plotly's JavaScript is inside)."""
-    figure = accuracy_vs_charges(frame, battery)
-    plot = figure.to_html(include_plotlyjs=True, full_html=False)
-    table = figures_table(frame).to_html(index=False, border=0, classes="figures", escape=True)
+def figures(
+    frame: pd.DataFrame, battery: Battery, x: str = "inferences_per_charge", y: str = "accuracy"
+) -> list[tuple[str, Any]]:
+    """The page's figures, main first: (heading, plotly figure); views with no data left out."""
+    out: list[tuple[str, Any]] = [("", scatter(frame, battery, x, y))]
+    for name, spec in VIEWS.items():
+        if isinstance(spec, tuple):
+            if (spec[0], spec[1]) == (x, y) or plot_rows(frame, AXES[spec[0]], AXES[spec[1]]).empty:
+                continue
+            out.append((name.replace("-", " "), scatter(frame, battery, *spec)))
+        else:
+            columns = BAR_VIEWS[spec][1]
+            if all(pd.to_numeric(frame[c], errors="coerce").isna().all() for c in columns):
+                continue
+            out.append((BAR_VIEWS[spec][0], bars(frame, spec)))
+    return out
+
+
+def render_html(
+    frame: pd.DataFrame,
+    battery: Battery,
+    title: str = "joulebench report",
+    x: str = "inferences_per_charge",
+    y: str = "accuracy",
+) -> str:
+    """The whole page as text (opens with no network: plotly's JavaScript is inside, once)."""
+    parts = []
+    for index, (heading, figure) in enumerate(figures(frame, battery, x, y)):
+        if heading:
+            parts.append(f"<h2>{html.escape(heading[:1].upper() + heading[1:])}</h2>")
+        parts.append(
+            figure.to_html(include_plotlyjs=index == 0, full_html=False, div_id=f"figure-{index}")
+        )
+    plots = "\n".join(parts)
+    table = figures_table(frame, x, y).to_html(
+        index=False, border=0, classes="figures", escape=True
+    )
+    notes = html.escape(" ".join(caption_lines(frame, battery, plot=False)))
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>
@@ -31,11 +67,12 @@ table.figures th:first-child, table.figures td:first-child {{ text-align: left; 
 .caption {{ font-size: 13px; color: #444; max-width: 1000px; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
-{plot}
+{plots}
 <h2>All figures</h2>
 {table}
-<p class="caption">± is the 95% confidence half-width. Accuracy intervals are Wilson 95%.
-Latency is per batch at the batch size shown.</p>
+<p class="caption">{notes} Latency is per batch at the batch size shown. Pareto: on the
+frontier of the main plot's means, or possibly optimal (its 95% intervals overlap it).
+Hatched energy bars: not measured.</p>
 </body></html>
 """
 
@@ -57,7 +94,12 @@ def write_text(path: Path, text: str) -> Path:
 
 
 def write_html(
-    frame: pd.DataFrame, path: Path, battery: Battery, title: str = "joulebench report"
+    frame: pd.DataFrame,
+    path: Path,
+    battery: Battery,
+    title: str = "joulebench report",
+    x: str = "inferences_per_charge",
+    y: str = "accuracy",
 ) -> Path:
     """Write the HTML report atomically."""
-    return write_text(path, render_html(frame, battery, title))
+    return write_text(path, render_html(frame, battery, title, x, y))

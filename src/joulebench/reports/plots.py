@@ -1,4 +1,9 @@
-"""Plots (plotly). The main one: accuracy against inferences per battery charge."""
+"""Interactive plots (plotly). The main one: accuracy against inferences per battery charge.
+
+Every scatter has 95% intervals on both axes where the figure has one, the Pareto frontier of
+the means drawn and named (one per device), "possibly optimal" points ringed, colours by
+method, markers by backend, and unmeasured (estimated, simulated) energy drawn hollow.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +13,33 @@ import pandas as pd
 
 from joulebench.batteries import Battery
 from joulebench.devices.base import MEASURED_METHODS
-from joulebench.reports.pareto import pareto_mask
+from joulebench.reports.axes import AXES, Axis
+from joulebench.reports.points import (
+    COLORS,
+    POSSIBLY,
+    axis_label,
+    display,
+    frontiers,
+    is_measured,
+    method_colors,
+    plot_rows,
+    point_names,
+    several_devices,
+)
+
+__all__ = [
+    "COLORS",
+    "accuracy_vs_charges",
+    "bars",
+    "caption_lines",
+    "point_names",
+    "scatter",
+    "several_devices",
+]
 
 SYMBOLS = {"torch": "circle", "onnxruntime": "diamond", None: "square"}
-COLORS = (
-    "#1f77b4",
-    "#d62728",
-    "#2ca02c",
-    "#9467bd",
-    "#ff7f0e",
-    "#8c564b",
-    "#e377c2",
-    "#17becf",
-    "#7f7f7f",
-    "#bcbd22",
-)
 COMPONENT_SCOPES = ("package", "package+dram", "board", "process-cpu-time")
+ENERGY_AXES = ("energy_j", "net_energy_j", "inferences_per_charge")
 
 
 def caption_lines(frame: pd.DataFrame, battery: Battery, plot: bool = True) -> list[str]:
@@ -58,127 +74,171 @@ def caption_lines(frame: pd.DataFrame, battery: Battery, plot: bool = True) -> l
         )
     lead = "Error bars" if plot else "Intervals"
     lines.append(f"{lead}: 95% (Wilson for accuracy, Student t for energy; ± is the half-width).")
+    if plot:
+        lines.append(
+            "Pareto frontier on the means (dotted); ringed: possibly optimal, its 95% "
+            "intervals overlap the frontier."
+        )
     return lines
 
 
-def several_devices(frame: pd.DataFrame) -> bool:
-    """True when the frame holds figures from more than one machine or device."""
-    return "machine" in frame and frame["machine"].nunique() > 1
+def _error(a: Axis, values: tuple[float, float, float]) -> dict[str, Any] | None:
+    if not a.has_interval():
+        return None
+    _, minus, plus = values
+    return {"type": "data", "symmetric": False, "array": [plus], "arrayminus": [minus]}
 
 
-def point_names(frame: pd.DataFrame) -> pd.Series:
-    """Each row's name on a plot: the variant, with ``@ device`` when several devices appear."""
-    if several_devices(frame):
-        return frame["variant"] + " @ " + frame["machine"]
-    return frame["variant"]
-
-
-def frontiers(data: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
-    """The Pareto frontier of accuracy vs inferences per charge, one per device.
-
-    Energy on a phone and on a laptop answer different questions (which variant for *this*
-    device), so with several devices each gets its own frontier, named after it.
-    """
-    groups = list(data.groupby("machine")) if several_devices(data) else [(None, data)]
-    out = []
-    for device, group in groups:
-        mask = pareto_mask(list(group["inferences_per_charge"]), list(group["accuracy"]))
-        front = group[mask].sort_values("inferences_per_charge")
-        if len(front):
-            out.append((device, front))
-    return out
-
-
-def caption(frame: pd.DataFrame, battery: Battery) -> str:
-    """The caption lines joined for a plotly annotation."""
-    return "<br>".join(caption_lines(frame, battery))
-
-
-def accuracy_vs_charges(frame: pd.DataFrame, battery: Battery, title: str | None = None) -> Any:
-    """Accuracy (95% Wilson) vs inferences per charge (log x, 95% interval), frontier marked."""
+def scatter(
+    frame: pd.DataFrame,
+    battery: Battery,
+    x: str = "inferences_per_charge",
+    y: str = "accuracy",
+    title: str | None = None,
+) -> Any:
+    """Any two figures against each other (``x``, ``y``: names in ``reports.axes.AXES``)."""
     import plotly.graph_objects as go
 
-    data = frame.dropna(subset=["accuracy", "inferences_per_charge"]).reset_index(drop=True)
-    data["point"] = point_names(data)
+    x_axis, y_axis = AXES[x], AXES[y]
+    data = plot_rows(frame, x_axis, y_axis)
     figure = go.Figure()
-    methods = list(dict.fromkeys(data["method"].fillna("?")))
-    color = {m: COLORS[i % len(COLORS)] for i, m in enumerate(methods)}
-    for _, row in data.iterrows():
-        measured = row["energy_method"] in MEASURED_METHODS
-        symbol = SYMBOLS.get(row["backend"], "square") + ("" if measured else "-open")
-        high = row["inferences_per_charge_high"]
+    color = method_colors(data) if len(data) else {}
+    for index, row in data.iterrows():
+        xs, ys = display(x_axis, row), display(y_axis, row)
+        energy_shown = x in ENERGY_AXES or y in ENERGY_AXES
+        hollow = energy_shown and not is_measured(row)
+        symbol = SYMBOLS.get(row["backend"], "square") + ("-open" if hollow else "")
+        c = color[row["method"] or "?"]
         figure.add_trace(
             go.Scatter(
-                x=[row["inferences_per_charge"]],
-                y=[row["accuracy"] * 100],
+                x=[xs[0]],
+                y=[ys[0]],
                 mode="markers",
+                uid=f"variant-{index}",  # the page's DOM names each variant's trace by it
                 name=f"{row['point']} ({row['method']}, {row['backend']})",
-                marker={
-                    "size": 13,
-                    "symbol": symbol,
-                    "color": color[row["method"] or "?"],
-                    "line": {"width": 2, "color": color[row["method"] or "?"]},
-                },
-                error_x={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [
-                        (high if high != float("inf") else row["inferences_per_charge"] * 10)
-                        - row["inferences_per_charge"]
-                    ],
-                    "arrayminus": [row["inferences_per_charge"] - row["inferences_per_charge_low"]],
-                },
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [(row["accuracy_ci_high"] - row["accuracy"]) * 100],
-                    "arrayminus": [(row["accuracy"] - row["accuracy_ci_low"]) * 100],
-                },
+                marker={"size": 13, "symbol": symbol, "color": c, "line": {"width": 2, "color": c}},
+                error_x=_error(x_axis, xs),
+                error_y=_error(y_axis, ys),
                 hovertemplate=(
-                    f"<b>{row['point']}</b><br>accuracy %{{y:.1f}}%<br>"
-                    "inferences per charge %{x:,.0f}<br>"
-                    f"energy {row['energy_j'] * 1000:.3g} mJ/inference "
-                    f"({row['energy_method']})<extra></extra>"
+                    f"<b>{row['point']}</b><br>{axis_label(y_axis, battery)} %{{y:,.4g}}<br>"
+                    f"{axis_label(x_axis, battery)} %{{x:,.4g}}<br>"
+                    f"energy {row['energy_j'] * 1000:.3g} mJ/inference ({row['energy_method']})"
+                    + (f"<br>{row['pareto']}" if row["pareto"] else "")
+                    + "<extra></extra>"
                 ),
             )
         )
-    for device, front in frontiers(data):
+    maybe = data[data["pareto"] == POSSIBLY]
+    if len(maybe):
         figure.add_trace(
             go.Scatter(
-                x=front["inferences_per_charge"],
-                y=front["accuracy"] * 100,
+                x=maybe[x_axis.column] * x_axis.scale,
+                y=maybe[y_axis.column] * y_axis.scale,
+                mode="markers",
+                name="possibly optimal (intervals overlap the frontier)",
+                marker={"size": 26, "symbol": "circle-open", "color": "#888", "line": {"width": 1}},
+                hoverinfo="skip",
+            )
+        )
+    for front in frontiers(data, x_axis, y_axis):
+        figure.add_trace(
+            go.Scatter(
+                x=front.rows[x_axis.column] * x_axis.scale,
+                y=front.rows[y_axis.column] * y_axis.scale,
                 mode="lines+text",
                 line={"dash": "dot", "color": "black", "width": 1.5},
-                name=f"Pareto frontier{f' ({device})' if device else ''}",
-                text=front["point"],
+                name=f"Pareto frontier{f' ({front.device})' if front.device else ''}",
+                text=front.rows["point"],
                 textposition="top center",
                 hoverinfo="skip",
             )
         )
+    y_name = axis_label(y_axis, battery).split(" (")[0]
+    x_name = axis_label(x_axis, battery).split(" (")[0]
+    meters = ", ".join(sorted(set(data["meter"]))) if len(data) else "none"
     figure.update_layout(
         title={
             "text": title
-            or f"Accuracy vs inferences per {battery.name} charge"
-            f"<br><sup>{battery.describe()}; meter {', '.join(sorted(set(data['meter'])))}</sup>"
+            or f"{y_name[:1].upper()}{y_name[1:]} vs {x_name}"
+            f"<br><sup>{battery.describe()}; meter {meters}</sup>"
         },
-        xaxis={"title": f"inferences per {battery.name} charge (log scale)", "type": "log"},
-        yaxis={"title": "accuracy (%)"},
+        xaxis={"title": axis_label(x_axis, battery), "type": "log" if x_axis.log else "linear"},
+        yaxis={"title": axis_label(y_axis, battery), "type": "log" if y_axis.log else "linear"},
         template="plotly_white",
         width=1000,
         height=650,
         legend={"title": "variant (method, backend)"},
-        margin={"b": 150},
+        margin={"b": 170},
     )
-    figure.add_annotation(
-        text=caption(data, battery),
-        xref="paper",
-        yref="paper",
-        x=0,
-        y=-0.2,
-        showarrow=False,
-        align="left",
-        xanchor="left",
-        yanchor="top",
-        font={"size": 11},
+    if len(data):
+        figure.add_annotation(
+            text="<br>".join(caption_lines(data, battery)),
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=-0.2,
+            showarrow=False,
+            align="left",
+            xanchor="left",
+            yanchor="top",
+            font={"size": 11},
+        )
+    return figure
+
+
+def accuracy_vs_charges(frame: pd.DataFrame, battery: Battery, title: str | None = None) -> Any:
+    """The main plot: accuracy (95% Wilson) vs inferences per charge (log x, 95% interval)."""
+    return scatter(frame, battery, "inferences_per_charge", "accuracy", title)
+
+
+BAR_VIEWS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "energy": ("Energy per inference by variant (gross, 95% interval)", ("energy_j",)),
+    "memory": ("Memory and size by variant", ("peak_rss_bytes", "model_size_bytes")),
+}
+
+
+def bars(frame: pd.DataFrame, view: str = "energy") -> Any:
+    """Bars by variant: ``energy`` (with 95% error bars, hollow if not measured) or ``memory``."""
+    import plotly.graph_objects as go
+
+    title, columns = BAR_VIEWS[view]
+    data = frame.reset_index(drop=True).copy()
+    data["point"] = point_names(data)
+    figure = go.Figure()
+    for column in columns:
+        a = AXES[column]
+        values = pd.to_numeric(data[column], errors="coerce")
+        shown = data[values.notna()]
+        errors = [display(a, row)[1] for _, row in shown.iterrows()] if a.has_interval() else None
+        measured = [is_measured(row) for _, row in shown.iterrows()]
+        figure.add_trace(
+            go.Bar(
+                x=shown["point"],
+                y=values[values.notna()] * a.scale,
+                name=a.label,
+                error_y={"type": "data", "array": errors} if errors else None,
+                marker={
+                    "pattern": {"shape": ["" if m else "/" for m in measured]}
+                    if column == "energy_j"
+                    else None
+                },
+            )
+        )
+    figure.update_layout(
+        title={"text": title},
+        barmode="group",
+        template="plotly_white",
+        width=1000,
+        height=500,
+        yaxis={"title": AXES[columns[0]].label if len(columns) == 1 else "MB"},
     )
     return figure
+
+
+VIEWS: dict[str, tuple[str, str] | str] = {
+    "accuracy-vs-energy": ("energy_j", "accuracy"),
+    "accuracy-vs-latency": ("latency_p50_s", "accuracy"),
+    "energy": "energy",
+    "memory": "memory",
+}
+"""The report's further figures: name -> (x, y) of a scatter, or a bar view."""

@@ -1,7 +1,7 @@
-"""The main plot as PNG or SVG, drawn with matplotlib (Agg): no browser needed.
+"""Static figures (PNG, SVG) drawn with matplotlib (Agg): no browser needed.
 
 plotly's own image export (kaleido) needs a Chrome that a fresh, offline machine may not have;
-matplotlib draws the same picture with nothing outside Python, so static images always work.
+matplotlib draws the same pictures with nothing outside Python, so static images always work.
 """
 
 from __future__ import annotations
@@ -9,18 +9,36 @@ from __future__ import annotations
 import math
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from joulebench.batteries import Battery
-from joulebench.devices.base import MEASURED_METHODS
-from joulebench.reports.plots import COLORS, caption_lines, frontiers, point_names
+from joulebench.reports.axes import AXES
+from joulebench.reports.plots import BAR_VIEWS, ENERGY_AXES, VIEWS, caption_lines
+from joulebench.reports.points import (
+    POSSIBLY,
+    axis_label,
+    display,
+    frontiers,
+    is_measured,
+    method_colors,
+    plot_rows,
+    point_names,
+)
 
 MARKERS = {"torch": "o", "onnxruntime": "D", None: "s"}
 EXPORTER = "matplotlib (Agg)"
-
-
 FRONTIER_STYLES = (":", "--", "-.")
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def _minor_label(value: float, _: int) -> str:
@@ -31,75 +49,173 @@ def _minor_label(value: float, _: int) -> str:
     return f"{value:,.0f}" if leading in (2, 5) else ""
 
 
-def save_main_plot(frame: pd.DataFrame, battery: Battery, path: Path) -> Path:
-    """Accuracy vs inferences per charge (log x), 95% intervals, frontier, hollow estimates."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def _log_ticks(axis: Any, low: float, high: float) -> None:
     from matplotlib.ticker import FuncFormatter
 
-    data = frame.dropna(subset=["accuracy", "inferences_per_charge"]).reset_index(drop=True)
-    data["point"] = point_names(data)
-    methods = list(dict.fromkeys(data["method"].fillna("?")))
-    color = {m: COLORS[i % len(COLORS)] for i, m in enumerate(methods)}
+    counts = FuncFormatter(lambda value, _: f"{value:,.0f}" if value >= 1 else f"{value:.2g}")
+    axis.set_major_formatter(counts)
+    narrow = high / low < 30 if low > 0 else False  # under ~1.5 decades every label fits
+    axis.set_minor_formatter(counts if narrow else FuncFormatter(_minor_label))
+
+
+def _save(figure: Any, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, format=path.suffix.lstrip("."))
+    _pyplot().close(figure)
+    return path
+
+
+def save_scatter(
+    frame: pd.DataFrame,
+    battery: Battery,
+    path: Path,
+    x: str = "inferences_per_charge",
+    y: str = "accuracy",
+) -> Path:
+    """Any two figures against each other, as the interactive scatter draws them."""
+    plt = _pyplot()
+    x_axis, y_axis = AXES[x], AXES[y]
+    data = plot_rows(frame, x_axis, y_axis)
+    color = method_colors(data) if len(data) else {}
     figure, axes = plt.subplots(figsize=(10, 6.5), dpi=120)
+    energy_shown = x in ENERGY_AXES or y in ENERGY_AXES
     for _, row in data.iterrows():
-        x, y = row["inferences_per_charge"], row["accuracy"] * 100
-        high = row["inferences_per_charge_high"]
-        high = x * 10 if high == math.inf else high
+        xv, x_minus, x_plus = display(x_axis, row)
+        yv, y_minus, y_plus = display(y_axis, row)
         c = color[row["method"] or "?"]
-        measured = row["energy_method"] in MEASURED_METHODS
+        hollow = energy_shown and not is_measured(row)
         axes.errorbar(
-            x,
-            y,
-            xerr=[[x - row["inferences_per_charge_low"]], [high - x]],
-            yerr=[[y - row["accuracy_ci_low"] * 100], [row["accuracy_ci_high"] * 100 - y]],
+            xv,
+            yv,
+            xerr=[[x_minus], [x_plus]] if x_axis.has_interval() else None,
+            yerr=[[y_minus], [y_plus]] if y_axis.has_interval() else None,
             fmt=MARKERS.get(row["backend"], "s"),
             markersize=10,
             color=c,
             capsize=4,
-            markerfacecolor=c if measured else "white",
+            markerfacecolor="white" if hollow else c,
             markeredgewidth=2,
             label=f"{row['point']} ({row['method']}, {row['backend']})",
         )
-    for index, (device, front) in enumerate(frontiers(data)):
+    maybe = data[data["pareto"] == POSSIBLY]
+    if len(maybe):
+        axes.scatter(
+            maybe[x_axis.column] * x_axis.scale,
+            maybe[y_axis.column] * y_axis.scale,
+            s=550,
+            facecolors="none",
+            edgecolors="#888",
+            linestyles="--",
+            label="possibly optimal (intervals overlap the frontier)",
+        )
+    for index, front in enumerate(frontiers(data, x_axis, y_axis)):
         axes.plot(
-            front["inferences_per_charge"],
-            front["accuracy"] * 100,
+            front.rows[x_axis.column] * x_axis.scale,
+            front.rows[y_axis.column] * y_axis.scale,
             FRONTIER_STYLES[index % len(FRONTIER_STYLES)],
             color="black",
-            label=f"Pareto frontier{f' ({device})' if device else ''}",
+            label=f"Pareto frontier{f' ({front.device})' if front.device else ''}",
         )
-        for _, row in front.iterrows():
+        for _, row in front.rows.iterrows():
             axes.annotate(
                 row["point"],
-                (row["inferences_per_charge"], row["accuracy"] * 100),
+                (row[x_axis.column] * x_axis.scale, row[y_axis.column] * y_axis.scale),
                 textcoords="offset points",
                 xytext=(0, 12),
                 ha="center",
                 fontsize=9,
             )
-    axes.set_xscale("log")
-    counts = FuncFormatter(lambda value, _: f"{value:,.0f}")
-    axes.xaxis.set_major_formatter(counts)
-    low, high = axes.get_xlim()
-    narrow = high / low < 30  # under ~1.5 decades every minor tick has room for its label
-    axes.xaxis.set_minor_formatter(counts if narrow else FuncFormatter(_minor_label))
-    axes.tick_params(axis="x", which="minor", labelsize=7)
-    axes.set_xlabel(f"inferences per {battery.name} charge (log scale)")
-    axes.set_ylabel("accuracy (%)")
-    meters = ", ".join(sorted(set(data["meter"])))
+    for a, setter, getter, axis in (
+        (x_axis, axes.set_xscale, axes.get_xlim, axes.xaxis),
+        (y_axis, axes.set_yscale, axes.get_ylim, axes.yaxis),
+    ):
+        if a.log and len(data):
+            setter("log")
+            _log_ticks(axis, *getter())
+    if x_axis.log:
+        axes.tick_params(axis="x", which="minor", labelsize=7)
+    axes.set_xlabel(axis_label(x_axis, battery))
+    axes.set_ylabel(axis_label(y_axis, battery))
+    meters = ", ".join(sorted(set(data["meter"]))) if len(data) else "none"
+    y_name = axis_label(y_axis, battery).split(" (")[0]
+    x_name = axis_label(x_axis, battery).split(" (")[0]
     axes.set_title(
-        f"Accuracy vs inferences per {battery.name} charge\n{battery.describe()}; meter {meters}",
+        f"{y_name[:1].upper()}{y_name[1:]} vs {x_name}\n{battery.describe()}; meter {meters}",
         fontsize=11,
     )
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=8, loc="best")
-    note = "\n".join(textwrap.fill(line, 130) for line in caption_lines(data, battery))
-    figure.text(0.01, 0.01, note, fontsize=7.5, va="bottom", ha="left")
-    figure.tight_layout(rect=(0, 0.12, 1, 1))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, format=path.suffix.lstrip("."))
-    plt.close(figure)
-    return path
+    if len(data):
+        axes.legend(fontsize=8, loc="best")
+        note = "\n".join(textwrap.fill(line, 130) for line in caption_lines(data, battery))
+        figure.text(0.01, 0.01, note, fontsize=7.5, va="bottom", ha="left")
+    figure.tight_layout(rect=(0, 0.14, 1, 1))
+    return _save(figure, path)
+
+
+def save_main_plot(frame: pd.DataFrame, battery: Battery, path: Path) -> Path:
+    """Accuracy vs inferences per charge (log x), 95% intervals, frontier, hollow estimates."""
+    return save_scatter(frame, battery, path, "inferences_per_charge", "accuracy")
+
+
+def save_bars(frame: pd.DataFrame, view: str, path: Path) -> Path:
+    """Bars by variant: ``energy`` (95% error bars; hatched when not measured) or ``memory``."""
+    plt = _pyplot()
+    title, columns = BAR_VIEWS[view]
+    data = frame.reset_index(drop=True).copy()
+    data["point"] = point_names(data)
+    figure, axes = plt.subplots(figsize=(10, 5), dpi=120)
+    width = 0.8 / len(columns)
+    positions = list(range(len(data)))
+    for index, column in enumerate(columns):
+        a = AXES[column]
+        values = pd.to_numeric(data[column], errors="coerce")
+        offsets = [p + (index - (len(columns) - 1) / 2) * width for p in positions]
+        errors = None
+        if a.has_interval():
+            errors = [
+                display(a, row)[1] if pd.notna(values[i]) else 0 for i, row in data.iterrows()
+            ]
+        drawn = axes.bar(
+            offsets,
+            values.fillna(0) * a.scale,
+            width,
+            yerr=errors,
+            capsize=4,
+            label=a.label,
+        )
+        if column == "energy_j":
+            for bar, (_, row) in zip(drawn, data.iterrows(), strict=True):
+                if not is_measured(row):
+                    bar.set_hatch("//")
+                    bar.set_facecolor("white")
+                    bar.set_edgecolor("#1f77b4")
+    axes.set_xticks(positions)
+    axes.set_xticklabels(data["point"], rotation=20, ha="right", fontsize=9)
+    axes.set_ylabel(AXES[columns[0]].label if len(columns) == 1 else "MB")
+    axes.set_title(title, fontsize=11)
+    axes.grid(True, axis="y", alpha=0.3)
+    if len(columns) > 1:
+        axes.legend(fontsize=8)
+    if view == "energy" and not all(is_measured(r) for _, r in data.iterrows()):
+        figure.text(
+            0.01, 0.01, "Hatched bars: energy ESTIMATED or SIMULATED, NOT measured.", fontsize=8
+        )
+    figure.tight_layout(rect=(0, 0.04, 1, 1))
+    return _save(figure, path)
+
+
+def save_views(frame: pd.DataFrame, battery: Battery, stem: Path, suffix: str) -> list[Path]:
+    """Every further view as ``<stem>-<view>.<suffix>``; a view with no data is left out."""
+    paths = []
+    for name, spec in VIEWS.items():
+        path = stem.parent / f"{stem.name}-{name}.{suffix}"
+        if isinstance(spec, tuple):
+            if plot_rows(frame, AXES[spec[0]], AXES[spec[1]]).empty:
+                continue
+            paths.append(save_scatter(frame, battery, path, *spec))
+        else:
+            columns = BAR_VIEWS[spec][1]
+            if all(pd.to_numeric(frame[c], errors="coerce").isna().all() for c in columns):
+                continue
+            paths.append(save_bars(frame, spec, path))
+    return paths

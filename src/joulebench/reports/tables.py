@@ -6,7 +6,8 @@ import math
 
 import pandas as pd
 
-from joulebench.reports.plots import several_devices
+from joulebench.reports.axes import AXES
+from joulebench.reports.points import pareto_marks, several_devices
 
 
 def _plus_minus(value: float | None, ci: float | None, scale: float, digits: int = 3) -> str:
@@ -31,11 +32,15 @@ def energy_method_text(row: pd.Series) -> str:
     return str(row["energy_method"])
 
 
-def figures_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per variant: accuracy, energy (method), latency, memory, size, charges."""
+def figures_table(
+    frame: pd.DataFrame, x: str = "inferences_per_charge", y: str = "accuracy"
+) -> pd.DataFrame:
+    """One row per variant: accuracy, energy (method), latency, memory, size, charges, and
+    whether it is on the Pareto frontier of ``x`` and ``y`` (or possibly optimal)."""
     rows = []
     several = several_devices(frame)
-    for _, r in frame.iterrows():
+    marks = pareto_marks(frame, AXES[x], AXES[y])
+    for index, r in frame.iterrows():
         accuracy = (
             (
                 f"{r['accuracy'] * 100:.1f}% [{r['accuracy_ci_low'] * 100:.1f}, "
@@ -65,6 +70,7 @@ def figures_table(frame: pd.DataFrame) -> pd.DataFrame:
                     f"[{_count(r['inferences_per_charge_low'])}, "
                     f"{_count(r['inferences_per_charge_high'])}]"
                 ),
+                "Pareto": marks[index] or "—",
             }
         )
     return pd.DataFrame(rows)

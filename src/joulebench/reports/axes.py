@@ -1,0 +1,87 @@
+"""Each figure a report can plot: its column, label, display unit, interval and direction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from joulebench.errors import UserError
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One plottable figure of the tidy frame (``results.load``).
+
+    ``scale`` turns the stored SI value into the display unit; the interval comes from
+    ``low``/``high`` columns, or ``ci95`` (± half-width), or is absent (a single value).
+    """
+
+    column: str
+    label: str
+    scale: float = 1.0
+    higher_is_better: bool = True
+    log: bool = False
+    low: str | None = None
+    high: str | None = None
+    ci95: str | None = None
+
+    def bounds(self, row: pd.Series) -> tuple[float, float]:
+        """The row's 95% interval in stored units (the value itself when there is none)."""
+        value = float(row[self.column])
+        if self.low and self.high:
+            return float(row[self.low]), float(row[self.high])
+        if self.ci95 and row.get(self.ci95) is not None and not pd.isna(row.get(self.ci95)):
+            half = float(row[self.ci95])
+            return value - half, value + half
+        return value, value
+
+    def has_interval(self) -> bool:
+        """True when the figure carries a 95% interval."""
+        return bool((self.low and self.high) or self.ci95)
+
+
+AXES: dict[str, Axis] = {
+    "accuracy": Axis(
+        "accuracy", "accuracy (%)", 100.0, True, False, "accuracy_ci_low", "accuracy_ci_high"
+    ),
+    "inferences_per_charge": Axis(
+        "inferences_per_charge",
+        "inferences per {battery} charge",
+        1.0,
+        True,
+        True,
+        "inferences_per_charge_low",
+        "inferences_per_charge_high",
+    ),
+    "energy_j": Axis(
+        "energy_j", "energy per inference (mJ, gross)", 1000.0, False, True, ci95="energy_j_ci95"
+    ),
+    "net_energy_j": Axis(
+        "net_energy_j",
+        "energy per inference (mJ, net of idle)",
+        1000.0,
+        False,
+        True,
+        ci95="net_energy_j_ci95",
+    ),
+    "latency_p50_s": Axis("latency_p50_s", "latency p50 per batch (ms)", 1000.0, False, True),
+    "latency_p95_s": Axis("latency_p95_s", "latency p95 per batch (ms)", 1000.0, False, True),
+    "throughput_per_s": Axis("throughput_per_s", "throughput (inferences/s)", 1.0, True, True),
+    "peak_rss_bytes": Axis("peak_rss_bytes", "peak RSS (MB)", 1e-6, False, False),
+    "model_size_bytes": Axis("model_size_bytes", "size on disk (MB)", 1e-6, False, True),
+    "params": Axis("params", "parameters (millions)", 1e-6, False, True),
+    "macro_f1": Axis("macro_f1", "macro F1", 1.0, True, False),
+}
+
+
+def axis(name: str) -> Axis:
+    """The axis called ``name``; an unknown name is one line listing the known ones."""
+    if name not in AXES:
+        raise UserError(f"unknown figure {name!r} for a plot axis; choose from {', '.join(AXES)}")
+    return AXES[name]
+
+
+def oriented(axis_: Axis, value: float) -> float:
+    """``value`` turned so that larger is better (negated for lower-is-better figures)."""
+    return value if axis_.higher_is_better else -value

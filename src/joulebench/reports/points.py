@@ -1,0 +1,125 @@
+"""The points a plot draws: names, colours, intervals and Pareto marks (no plotting library here).
+
+Shared by the interactive (plotly) and static (matplotlib) plots, so both draw the same thing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from joulebench.batteries import Battery
+from joulebench.devices.base import MEASURED_METHODS
+from joulebench.reports.axes import Axis, oriented
+from joulebench.reports.pareto import pareto_mask, possibly_optimal_mask
+
+COLORS = (
+    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
+    "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
+)  # fmt: skip
+FRONTIER = "frontier"
+POSSIBLY = "possibly optimal"
+
+
+def several_devices(frame: pd.DataFrame) -> bool:
+    """True when the frame holds figures from more than one machine or device."""
+    return "machine" in frame and frame["machine"].nunique() > 1
+
+
+def point_names(frame: pd.DataFrame) -> pd.Series:
+    """Each row's name on a plot: the variant, with ``@ device`` when several devices appear."""
+    if several_devices(frame):
+        return frame["variant"] + " @ " + frame["machine"]
+    return frame["variant"]
+
+
+def method_colors(frame: pd.DataFrame) -> dict[str, str]:
+    """One colour per compression method, in order of first appearance."""
+    methods = list(dict.fromkeys(frame["method"].fillna("?")))
+    return {m: COLORS[i % len(COLORS)] for i, m in enumerate(methods)}
+
+
+def is_measured(row: pd.Series) -> bool:
+    """True when the row's energy was measured (drawn filled; else hollow)."""
+    return row["energy_method"] in MEASURED_METHODS
+
+
+def axis_label(a: Axis, battery: Battery) -> str:
+    """The axis title, with the battery's name filled in and the scale said."""
+    label = a.label.replace("{battery}", battery.name)
+    return f"{label} (log scale)" if a.log else label
+
+
+def display(a: Axis, row: pd.Series) -> tuple[float, float, float]:
+    """(value, minus, plus) in display units, for error bars (an infinite end drawn at 10x)."""
+    value = float(row[a.column])
+    low, high = a.bounds(row)
+    if math.isinf(high):
+        high = value * 10
+    return value * a.scale, (value - low) * a.scale, (high - value) * a.scale
+
+
+def _intervals(a: Axis, group: pd.DataFrame) -> list[tuple[float, float, float]]:
+    out = []
+    for _, row in group.iterrows():
+        low, high = a.bounds(row)
+        value = float(row[a.column])
+        ends = sorted((oriented(a, low), oriented(a, high)))
+        out.append((oriented(a, value), ends[0], ends[1]))
+    return out
+
+
+def pareto_marks(frame: pd.DataFrame, x: Axis, y: Axis) -> pd.Series:
+    """``frontier``, ``possibly optimal`` or ``""`` for every row (per device), by x and y.
+
+    The frontier is computed on the means; "possibly optimal" rows are off it but their 95%
+    intervals overlap it (no other row beats them for sure). Rows lacking x or y get ``""``.
+    """
+    marks = pd.Series([""] * len(frame), index=frame.index, dtype=object)
+    if frame.empty:
+        return marks
+    groups = frame.groupby("machine") if several_devices(frame) else [(None, frame)]
+    for _, group in groups:
+        data = group[[_has(row, x) and _has(row, y) for _, row in group.iterrows()]]
+        if data.empty:
+            continue
+        xs, ys = _intervals(x, data), _intervals(y, data)
+        front = pareto_mask([v[0] for v in xs], [v[0] for v in ys])
+        possibly = possibly_optimal_mask(xs, ys)
+        for index, on_front, maybe in zip(data.index, front, possibly, strict=True):
+            marks[index] = FRONTIER if on_front else POSSIBLY if maybe else ""
+    return marks
+
+
+def _has(row: pd.Series, a: Axis) -> bool:
+    value = row.get(a.column)
+    return value is not None and not pd.isna(value) and math.isfinite(float(value))
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """One device's frontier, sorted along x, for drawing as a line."""
+
+    device: str | None
+    rows: pd.DataFrame
+
+
+def frontiers(data: pd.DataFrame, x: Axis, y: Axis) -> list[Frontier]:
+    """The frontier rows of ``data`` (which has a ``pareto`` column), one line per device."""
+    front = data[data["pareto"] == FRONTIER]
+    if front.empty:
+        return []
+    if several_devices(data):
+        return [Frontier(str(d), g.sort_values(x.column)) for d, g in front.groupby("machine")]
+    return [Frontier(None, front.sort_values(x.column))]
+
+
+def plot_rows(frame: pd.DataFrame, x: Axis, y: Axis) -> pd.DataFrame:
+    """The rows that have both figures, with ``point`` names and ``pareto`` marks added."""
+    data = frame[[_has(r, x) and _has(r, y) for _, r in frame.iterrows()]].reset_index(drop=True)
+    data = data.copy()
+    data["point"] = point_names(data) if len(data) else pd.Series(dtype=object)
+    data["pareto"] = pareto_marks(data, x, y)
+    return data
