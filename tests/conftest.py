@@ -9,6 +9,8 @@ from joulebench.testing import FakeClock
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+pytest_plugins = ("pytester",)  # to run the `joules` plugin in an inner pytest session
+
 
 @pytest.fixture
 def clock() -> FakeClock:

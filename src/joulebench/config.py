@@ -42,8 +42,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from joulebench.devices.registry import check_meter_name
 from joulebench.errors import UserError
 from joulebench.harness.settings import ProtocolSettings
 from joulebench.variants.spec import VariantSpec
@@ -75,6 +83,12 @@ class MeterConfig(_Frozen):
     """Which meter, and the options of particular meters."""
 
     name: str = "auto"
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        return check_meter_name(name)
+
     cpu_watts: float | None = Field(None, ge=0)
     idle_watts: float | None = Field(None, ge=0)
     sim_watts: float | None = Field(None, ge=0)

@@ -81,3 +81,9 @@ def test_run_with_wrong_data_column_is_one_line_and_exit_1(experiment, tmp_path,
     _, err = capsys.readouterr()
     assert code == 1
     assert "no column 'text'" in err and "Traceback" not in err
+
+
+def test_run_meter_override_replaces_the_files_meter(experiment, tmp_path, capsys):
+    code = main(["run", str(experiment), "--meter", "wattmeter9000", "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 1 and "wattmeter9000" in err and len(err.strip().splitlines()) == 1

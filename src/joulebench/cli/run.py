@@ -7,6 +7,7 @@ from pathlib import Path
 
 from joulebench.cli.pipeline import measure_save_report, print_outcome, progress_for
 from joulebench.config import Experiment, load_experiment
+from joulebench.devices.registry import check_meter_name
 from joulebench.results.store import ensure_writable
 from joulebench.tasks.data import builtin, load_table
 from joulebench.tasks.text_classification import TextClassification
@@ -18,6 +19,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("experiment", help="the experiment file (TOML)")
     parser.add_argument("--out", default="results", help="results folder (default ./results)")
     parser.add_argument("--reports", default="reports", help="report folder (default ./reports)")
+    parser.add_argument(
+        "--meter",
+        default=None,
+        help="use this meter instead of the file's [meter] name (e.g. rapl on a CI runner)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars; table and errors")
     parser.add_argument(
         "--json", action="store_true", help="print the results document as JSON (no progress bars)"
@@ -66,6 +72,9 @@ def meter_options_of(experiment: Experiment) -> dict[str, object]:
 def run(args: argparse.Namespace) -> int:
     """Load the experiment, measure, save, report."""
     experiment = load_experiment(args.experiment)
+    if args.meter:
+        meter = experiment.meter.model_copy(update={"name": check_meter_name(args.meter)})
+        experiment = experiment.model_copy(update={"meter": meter})
     out = ensure_writable(Path(args.out))
     task = task_of(experiment)
     settings = experiment.protocol.model_dump()

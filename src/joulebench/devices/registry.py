@@ -74,6 +74,17 @@ def cuda_in_use() -> bool:
     return bool(cuda is not None and cuda.is_available() and cuda.is_initialized())
 
 
+def check_meter_name(name: str) -> str:
+    """``name`` normalised, if it is ``auto`` or a known meter; else one line listing them."""
+    key = name.strip().lower()
+    if key != "auto" and key not in METERS:
+        raise UserError(
+            f"unknown meter {name!r}; choose one of: auto, {', '.join(METERS)} "
+            "(`joulebench meters` shows which work here)"
+        )
+    return key
+
+
 def make_meter(name: str, **options: Any) -> EnergyMeter:
     """Build the meter called ``name``; raise with the reason and the fix if it cannot measure.
 

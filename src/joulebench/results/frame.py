@@ -12,6 +12,7 @@ from joulebench.batteries import Battery, inferences_per_charge
 from joulebench.batteries import battery as battery_profile
 from joulebench.devices.base import MEASURED_METHODS
 from joulebench.errors import ResultsError
+from joulebench.results.pytest_benchmark import from_pytest_benchmark, is_pytest_benchmark
 from joulebench.results.schema import check_version
 
 VARIANT_COLUMNS = (
@@ -47,7 +48,7 @@ def _files(path: Path) -> list[Path]:
 
 
 def read_document(path: Path | str) -> dict[str, Any]:
-    """Read and check one run document."""
+    """Read and check one run document (a pytest-benchmark file with ``joules`` energy too)."""
     path = Path(path)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
@@ -60,6 +61,8 @@ def read_document(path: Path | str) -> dict[str, Any]:
         ) from None
     if not isinstance(document, dict):
         raise ResultsError(f"results file {path} is not a joulebench result (not a JSON object)")
+    if is_pytest_benchmark(document):
+        return from_pytest_benchmark(document, str(path))
     check_version(document, str(path))
     return document
 
