@@ -41,7 +41,7 @@ NAMES: dict[str, frozenset[str]] = {
     "end": frozenset({"end", "end reading", "stop", "counter end"}),
     "energy": frozenset({"energy", "energy used"}),
     "power": frozenset({"power", "avg power", "average power", "mean power", "watts", "avg w"}),
-    "duration": frozenset({"duration", "seconds", "window", "elapsed"}),
+    "duration": frozenset({"duration", "seconds", "elapsed"}),
     "start_time": frozenset({"start time", "started", "start wall"}),
     "end_time": frozenset({"end time", "ended", "end wall"}),
     "voltage": frozenset({"voltage", "bus voltage", "voltage v"}),
