@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from joulebench import __version__
 from joulebench.cli import (
     batteries,
+    build,
     compare,
     demo,
     import_log,
@@ -27,7 +28,8 @@ from joulebench.cli import (
 from joulebench.errors import JoulebenchError
 
 SUBCOMMANDS = (
-    demo, run, meters, measure, record, import_readings, import_log, report, compare, batteries,
+    demo, run, build, meters, measure, record, import_readings, import_log, report, compare,
+    batteries,
 )  # fmt: skip
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 
+QUIET_LOGGERS = ("torchao", "torch.utils._pytree", "bitsandbytes", "peft")
+
 
 def quiet_transformers() -> None:
     """No hub look-ups, no progress bars, warnings only when they are errors.
@@ -16,6 +18,10 @@ def quiet_transformers() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    # torchao (imported by transformers and peft where installed) reports every optional GPU
+    # kernel it cannot load, and torch warns about its enums: noise on a CPU machine
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
     try:
         from transformers.utils import logging as transformers_logging
     except ImportError:

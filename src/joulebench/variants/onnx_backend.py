@@ -72,12 +72,16 @@ class OnnxClassifier:
             {"providers": self.session.get_providers(), "max_length": max_length},
         )
 
-    def predict(self, texts: Sequence[str]) -> list[int]:
-        """Label indices for one batch (tokenisation included)."""
+    def logits(self, texts: Sequence[str]) -> Any:
+        """Raw logits for one batch, as a numpy array (tokenisation included)."""
         encoded = encode(self.tokenizer, texts, self.max_length, "np")
         feeds: dict[str, Any] = {k: np.asarray(encoded[k], dtype=np.int64) for k in self.inputs}
         (logits,) = self.session.run(None, feeds)[:1]
-        return [int(i) for i in np.argmax(logits, axis=-1)]
+        return logits
+
+    def predict(self, texts: Sequence[str]) -> list[int]:
+        """Label indices for one batch (tokenisation included)."""
+        return [int(i) for i in np.argmax(self.logits(texts), axis=-1)]
 
 
 def _initializer_count(model_file: Path) -> int | None:

@@ -5,7 +5,6 @@ torch and transformers are imported here only, when a torch variant is loaded.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,8 @@ from typing import Any
 from joulebench.errors import VariantError
 from joulebench.variants.base import VariantInfo, encode, size_on_disk
 from joulebench.variants.hf import quiet_transformers
+from joulebench.variants.prune import STRUCTURE, load_structured
+from joulebench.variants.quantize import quantize_dynamic_int8, quantize_nf4, quantized_size
 
 DEFAULT_MAX_LENGTH = 128
 
@@ -43,30 +44,6 @@ def check_model_folder(path: Path, name: str) -> None:
         )
 
 
-def quantize_dynamic_int8(model: Any) -> tuple[Any, str]:
-    """int8 dynamic quantization of every Linear: torch.ao where present, else torchao."""
-    torch, _ = _import()
-    quantization = getattr(getattr(torch, "ao", None), "quantization", None)
-    if quantization is not None and hasattr(quantization, "quantize_dynamic"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", FutureWarning)
-            warnings.simplefilter("ignore", UserWarning)
-            quantized = quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-        return (
-            quantized,
-            "torch.ao.quantization.quantize_dynamic (deprecated upstream, fastest on CPU)",
-        )
-    try:
-        from torchao.quantization import Int8DynamicActivationInt8WeightConfig, quantize_
-    except ImportError:
-        raise VariantError(
-            "int8: this torch has no torch.ao.quantization.quantize_dynamic; `pip install torchao`"
-        ) from None
-    quantize_(model, Int8DynamicActivationInt8WeightConfig())
-    return model, "torchao Int8DynamicActivationInt8WeightConfig"
-
-
 class TorchClassifier:
     """A transformers ``AutoModelForSequenceClassification`` on CPU or CUDA."""
 
@@ -87,9 +64,14 @@ class TorchClassifier:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(
                 path, trust_remote_code=trust_remote_code
             )
-            model = transformers.AutoModelForSequenceClassification.from_pretrained(
-                path, use_safetensors=True, trust_remote_code=trust_remote_code
-            )
+            if (path / STRUCTURE).is_file():  # structurally pruned: per-layer shapes
+                model = load_structured(path, transformers)
+            else:
+                model = transformers.AutoModelForSequenceClassification.from_pretrained(
+                    path, use_safetensors=True, trust_remote_code=trust_remote_code
+                )
+        except VariantError:
+            raise
         except Exception as exc:  # safetensors, tokenizers and torch raise their own types
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise VariantError(
@@ -106,16 +88,32 @@ class TorchClassifier:
         self.params = sum(p.numel() for p in model.parameters())
         details: dict[str, Any] = {"device": device, "max_length": max_length}
         recipe = recipe or {}
-        if recipe.get("quantize") == "dynamic-int8":
-            model, kernel = quantize_dynamic_int8(model)
+        size_bytes = size_on_disk(path)
+        quantize = recipe.get("quantize")
+        if quantize in ("dynamic-int8", "nf4"):
+            if quantize == "dynamic-int8":
+                model, kernel = quantize_dynamic_int8(model)
+            else:
+                model, kernel = quantize_nf4(model, device)
             details["kernel"] = kernel
-        elif recipe.get("quantize"):
-            raise VariantError(f"variant {name!r}: unknown quantize recipe {recipe['quantize']!r}")
-        self.model = model.to(device).eval()
+            details["file_size_bytes"] = size_bytes
+            size_bytes = quantized_size(model)
+            details["size"] = "quantized weights in memory (the folder holds fp32 weights)"
+        elif quantize:
+            raise VariantError(
+                f"variant {name!r}: unknown quantize recipe {quantize!r}; use dynamic-int8 or nf4"
+            )
+        self.model = model.to(device).eval() if quantize != "nf4" else model.eval()
         self.device = device
         self.max_length = max_length
         self.torch = torch
-        self.info = VariantInfo("torch", self.params, size_on_disk(path), details)
+        self.info = VariantInfo("torch", self.params, size_bytes, details)
+
+    def logits(self, texts: Sequence[str]) -> Any:
+        """Raw logits for one batch, as a numpy array (tokenisation included)."""
+        encoded = encode(self.tokenizer, texts, self.max_length, "pt").to(self.device)
+        with self.torch.inference_mode():
+            return self.model(**encoded).logits.float().cpu().numpy()
 
     def predict(self, texts: Sequence[str]) -> list[int]:
         """Label indices for one batch (tokenisation included: it is part of the cost)."""

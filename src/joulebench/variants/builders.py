@@ -1,0 +1,215 @@
+"""``joulebench build``: each compressed variant made from a base classifier, cached by recipe.
+
+Every builder returns a :class:`~joulebench.variants.recipe.Built` folder whose record says how
+it was made; :func:`spec_of` turns it into a :class:`VariantSpec` to measure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from joulebench.errors import VariantError
+from joulebench.variants.recipe import (
+    Built,
+    build_cached,
+    check_sequence_classifier,
+    read_record,
+)
+from joulebench.variants.spec import VariantSpec
+
+SAMPLE_TEXTS = (
+    "The markets rallied after the central bank held interest rates.",
+    "A late goal gave the home side a deserved win.",
+    "The new phone has a faster chip and a bigger battery.",
+    "Parliament will vote on the bill next week.",
+)
+MAX_DIFF_FOR_EXPORT = 1e-3
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    """Hard-link a weight file where the file system allows (no second copy), else copy."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _copy_model(src: Path, out: Path) -> None:
+    for path in Path(src).iterdir():
+        if path.is_file() and path.name != "joulebench-variant.json":
+            _link_or_copy(path, out / path.name)
+
+
+def _logits(path: Path, recipe: dict[str, Any] | None = None, backend: str = "torch") -> Any:
+    from joulebench.variants.load import load_variant
+
+    spec = VariantSpec(name="check", path=path, backend=backend, recipe=recipe or {})  # type: ignore[arg-type]
+    variant = load_variant(spec)
+    return variant, np.asarray(variant.logits(list(SAMPLE_TEXTS)))
+
+
+def _max_diff(parent: Path, child: Path, recipe: dict[str, Any] | None, backend: str) -> float:
+    _, reference = _logits(parent)
+    _, logits = _logits(child, recipe, backend)
+    return float(np.abs(reference - logits).max())
+
+
+def build_onnx(base: Path, out_root: Path, *, optimize: bool = False, force: bool = False) -> Built:
+    """``torch.onnx.export`` with dynamic batch and sequence axes, checked against torch."""
+    from joulebench.variants.build import export_onnx
+
+    check_sequence_classifier(base)
+    recipe = {"exporter": "torch.onnx.export", "opset": 17, "optimize": optimize}
+
+    def make(out: Path) -> dict[str, Any]:
+        export_onnx(base, out)
+        details = read_record(out)
+        if optimize:
+            optimize_onnx(out)
+        diff = _max_diff(base, out, None, "onnxruntime")
+        if diff > MAX_DIFF_FOR_EXPORT:
+            raise VariantError(f"ONNX export of {base} differs from torch by {diff:.2g} in logits")
+        return {
+            "backend": "onnxruntime",
+            "max_abs_logit_diff": diff,
+            "exporter": details.get("exporter"),
+            "graph_optimization": "onnxruntime ORT_ENABLE_ALL, saved" if optimize else None,
+        }
+
+    return build_cached("onnx", base, recipe, out_root, make, force=force)
+
+
+def optimize_onnx(folder: Path) -> None:
+    """Replace ``model.onnx`` with onnxruntime's fully optimised graph (ORT_ENABLE_ALL)."""
+    import onnxruntime as ort
+
+    source = folder / "model.onnx"
+    optimized = folder / "model.optimized.onnx"
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.optimized_model_filepath = str(optimized)
+    ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
+    optimized.replace(source)
+
+
+def build_int8(base: Path, out_root: Path, *, backend: str = "torch", force: bool = False) -> Built:
+    """int8 dynamic quantization: in torch (quantized on load) or ONNX Runtime (weights int8)."""
+    check_sequence_classifier(base)
+    if backend == "torch":
+        recipe = {"quantize": "dynamic-int8"}
+
+        def make_torch(out: Path) -> dict[str, Any]:
+            _copy_model(base, out)
+            variant, _ = _logits(out, recipe)
+            return {
+                "backend": "torch",
+                "load_recipe": recipe,
+                "kernel": variant.info.details.get("kernel"),
+                "quantized_size_bytes": variant.info.size_bytes,
+                "max_abs_logit_diff": _max_diff(base, out, recipe, "torch"),
+            }
+
+        return build_cached("int8-torch", base, recipe, out_root, make_torch, force=force)
+    if backend == "onnxruntime":
+        from joulebench.variants.build import export_onnx, quantize_onnx_int8
+
+        recipe = {"quantize": "onnxruntime.quantize_dynamic QInt8", "opset": 17}
+
+        def make_onnx(out: Path) -> dict[str, Any]:
+            exported = out / "fp32"
+            export_onnx(base, exported)
+            quantize_onnx_int8(exported, out)
+            shutil.rmtree(exported)
+            return {
+                "backend": "onnxruntime",
+                "quantizer": "onnxruntime.quantization.quantize_dynamic (QInt8 weights)",
+                "max_abs_logit_diff": _max_diff(base, out, None, "onnxruntime"),
+            }
+
+        return build_cached("int8-onnx", base, recipe, out_root, make_onnx, force=force)
+    raise VariantError(f"int8 backend {backend!r}: use torch or onnxruntime")
+
+
+def build_nf4(base: Path, out_root: Path, *, device: str = "cpu", force: bool = False) -> Built:
+    """NF4 (QLoRA's 4-bit NormalFloat) weights for the encoder, quantized on load."""
+    check_sequence_classifier(base)
+    recipe = {"quantize": "nf4"}
+
+    def make(out: Path) -> dict[str, Any]:
+        _copy_model(base, out)
+        variant, _ = _logits(out, recipe)
+        return {
+            "backend": "torch",
+            "load_recipe": recipe,
+            "kernel": variant.info.details.get("kernel"),
+            "quantized_size_bytes": variant.info.size_bytes,
+            "max_abs_logit_diff": _max_diff(base, out, recipe, "torch"),
+        }
+
+    return build_cached("nf4", base, recipe, out_root, make, force=force)
+
+
+def build_prune(
+    base: Path,
+    out_root: Path,
+    *,
+    kind: str = "magnitude",
+    sparsity: float | None = None,
+    scope: str = "global",
+    heads: float | None = None,
+    ffn: float | None = None,
+    force: bool = False,
+) -> Built:
+    """Magnitude (unstructured, dense file) or structured (heads/neurons sliced) pruning."""
+    from joulebench.variants.prune import magnitude_prune, structured_prune
+
+    check_sequence_classifier(base)
+    if kind == "magnitude":
+        if sparsity is None:
+            raise VariantError("magnitude pruning needs --sparsity (a fraction in (0, 1))")
+        recipe: dict[str, Any] = {"kind": "magnitude", "sparsity": sparsity, "scope": scope}
+
+        def make(out: Path) -> dict[str, Any]:
+            return {
+                "backend": "torch",
+                **magnitude_prune(base, out, sparsity=sparsity, scope=scope),
+            }
+
+        return build_cached("prune-magnitude", base, recipe, out_root, make, force=force)
+    if kind == "structured":
+        recipe = {"kind": "structured", "heads": heads or 0.0, "ffn": ffn or 0.0}
+
+        def make_structured(out: Path) -> dict[str, Any]:
+            return {
+                "backend": "torch",
+                **structured_prune(base, out, heads=heads or 0.0, ffn=ffn or 0.0),
+            }
+
+        return build_cached(
+            "prune-structured", base, recipe, out_root, make_structured, force=force
+        )
+    raise VariantError(f"pruning kind {kind!r}: use magnitude or structured")
+
+
+def spec_of(built: Built | Path, name: str | None = None, parent: str | None = None) -> VariantSpec:
+    """The :class:`VariantSpec` to measure a built folder (backend and load recipe from it)."""
+    path = built.path if isinstance(built, Built) else Path(built)
+    record = read_record(path)
+    if not record and not (path / "config.json").is_file():
+        raise VariantError(
+            f"{path} is neither a built variant (no joulebench-variant.json) nor a model folder"
+        )
+    method = str(record.get("method", "base"))
+    return VariantSpec(
+        name=name or path.name,
+        method=method.split("-")[0] if method.startswith(("prune", "int8")) else method,
+        parent=parent or Path(str(record.get("parent", ""))).name or None,
+        backend=record.get("backend", "torch"),
+        path=path,
+        recipe=record.get("load_recipe") or {},
+    )
