@@ -13,10 +13,13 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from joulebench.errors import VariantError
+from joulebench.tasks.data import TextDataset
 from joulebench.variants.base import size_on_disk
 from joulebench.variants.builders import (
     SAMPLE_TEXTS,
+    build_distill,
     build_int8,
+    build_lora,
     build_nf4,
     build_onnx,
     build_prune,
@@ -24,6 +27,7 @@ from joulebench.variants.builders import (
 )
 from joulebench.variants.load import load_variant
 from joulebench.variants.recipe import RECORD, compressed_size, read_record
+from joulebench.variants.train import TrainSettings
 from tests.models import make_tiny_bert
 
 TEXTS = ["the film was good", "awful plot and weak acting", "a brilliant story", "dull"]
@@ -154,3 +158,72 @@ def test_build_cli_builds_then_reuses_and_refuses_bad_input(base, tmp_path, caps
                  str(tmp_path)]) == 1  # fmt: skip
     err = capsys.readouterr().err
     assert "outside (0, 1)" in err and len(err.strip().splitlines()) == 1
+
+
+def toy_train(n: int = 48) -> TextDataset:
+    words = ["good", "great", "brilliant", "superb", "bad", "awful", "dull", "weak"]
+    texts = tuple(f"the film was {words[i % 8]} and {words[(i * 3) % 8]}" for i in range(n))
+    labels = tuple(0 if i % 8 < 4 else 1 for i in range(n))
+    return TextDataset(texts, labels, ("neg", "pos"), "toy")
+
+
+FAST = TrainSettings(epochs=1, learning_rate=1e-3, batch_size=8, max_length=16)
+
+
+def deep_bert(tmp_path_factory) -> Path:
+    """A 4-layer tiny BERT (the fixture's has 2), so a student can take every other layer."""
+    from transformers import BertConfig, BertForSequenceClassification
+
+    folder = make_tiny_bert(tmp_path_factory.mktemp("deep") / "tiny-deep", seed=5)
+    config = BertConfig.from_pretrained(folder)
+    config.num_hidden_layers = 4
+    BertForSequenceClassification(config).save_pretrained(folder)
+    return folder
+
+
+def test_distilled_student_has_fewer_layers_copied_from_the_teacher(tmp_path_factory, tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    teacher = deep_bert(tmp_path_factory)
+    built = build_distill(teacher, tmp_path, toy_train(), layers=2, settings=FAST)
+    assert built.record["student_layers_from_teacher"] == [0, 2]
+    student = load_variant(spec_of(built))
+    assert len(student.model.base_model.encoder.layer) == 2
+    assert student.predict(TEXTS)
+    assert (tmp_path / ".teacher-logits").is_dir()  # offline teacher logits, cached
+    # with a zero learning rate nothing trains: the student is exactly its initialisation,
+    # the teacher's layers 0 and 2 (of 4), with the teacher's embeddings and classifier
+    frozen = build_distill(
+        teacher, tmp_path, toy_train(), layers=2, settings=TrainSettings(learning_rate=0.0)
+    )
+    teacher_weights = load_file(str(teacher / "model.safetensors"))
+    student_weights = load_file(str(frozen.path / "model.safetensors"))
+    layer = "bert.encoder.layer.{}.attention.self.query.weight"
+    assert torch.equal(student_weights[layer.format(1)], teacher_weights[layer.format(2)])
+    assert torch.equal(student_weights[layer.format(0)], teacher_weights[layer.format(0)])
+    assert torch.equal(student_weights["classifier.weight"], teacher_weights["classifier.weight"])
+    again = build_distill(teacher, tmp_path, toy_train(), layers=2, settings=FAST)
+    assert again.cached
+    with pytest.raises(VariantError, match="fewer than the teacher"):
+        build_distill(teacher, tmp_path, toy_train(), layers=4, settings=FAST)
+
+
+def test_lora_merged_has_no_adapter_left_and_matches_the_unmerged_model(base, tmp_path):
+    pytest.importorskip("peft")
+    adapter, merged = build_lora(base, tmp_path, toy_train(), rank=4, settings=FAST)
+    assert merged is not None
+    unmerged = load_variant(spec_of(adapter))
+    plain = load_variant(spec_of(merged))
+    assert any("lora" in n for n, _ in unmerged.model.named_modules())
+    assert not any("lora" in n.lower() for n, _ in plain.model.named_modules())
+    a = np.asarray(unmerged.logits(TEXTS))
+    b = np.asarray(plain.logits(TEXTS))
+    assert np.abs(a - b).max() < 1e-4
+    assert merged.record["max_abs_logit_diff_vs_adapter"] < 1e-4
+    assert unmerged.info.size_bytes > plain.info.size_bytes * 0.99  # base + adapter
+    assert adapter.record["trainable_params"] > 0
+    with pytest.raises(VariantError, match="rank must be a positive"):
+        build_lora(base, tmp_path, toy_train(), rank=0, settings=FAST)
+    with pytest.raises(VariantError, match="no such modules"):
+        build_lora(base, tmp_path, toy_train(), targets=("q_proj",), settings=FAST)

@@ -97,3 +97,15 @@ def test_corrupt_onnx_file_is_one_clear_error(tiny, tmp_path):
     (folder / "model.onnx").write_bytes(b"not a model")
     with pytest.raises(VariantError, match="cannot load"):
         load_variant(VariantSpec(name="bad", backend="onnxruntime", path=folder))
+
+
+def test_student_layers_are_evenly_spaced_teacher_layers():
+    from joulebench.errors import VariantError
+    from joulebench.variants.distill import student_layers
+
+    assert student_layers(6, 3) == [0, 2, 4]
+    assert student_layers(12, 4) == [0, 3, 6, 9]
+    assert student_layers(6, 5) == [0, 1, 2, 3, 4]
+    for bad in (0, 6, 7):
+        with pytest.raises(VariantError):
+            student_layers(6, bad)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from joulebench.errors import VariantError
+from joulebench.tasks.data import TextDataset
 from joulebench.variants.recipe import (
     Built,
     build_cached,
@@ -21,6 +23,7 @@ from joulebench.variants.recipe import (
     read_record,
 )
 from joulebench.variants.spec import VariantSpec
+from joulebench.variants.train import DEFAULT_TRAIN, TrainSettings
 
 SAMPLE_TEXTS = (
     "The markets rallied after the central bank held interest rates.",
@@ -29,6 +32,10 @@ SAMPLE_TEXTS = (
     "Parliament will vote on the bill next week.",
 )
 MAX_DIFF_FOR_EXPORT = 1e-3
+METHOD_OF = {
+    "int8-torch": "int8", "int8-onnx": "int8", "lora-merged": "lora", "lora": "lora",
+}  # fmt: skip
+"""Build names -> the method a report groups by (colour)."""
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:
@@ -196,6 +203,89 @@ def build_prune(
     raise VariantError(f"pruning kind {kind!r}: use magnitude or structured")
 
 
+def _data(train: TextDataset) -> dict[str, Any]:
+    return {"source": train.source, "examples": len(train), "labels": list(train.label_names)}
+
+
+def build_distill(
+    teacher: Path,
+    out_root: Path,
+    train: TextDataset,
+    *,
+    layers: int,
+    temperature: float = 2.0,
+    alpha: float = 0.5,
+    settings: TrainSettings = DEFAULT_TRAIN,
+    force: bool = False,
+) -> Built:
+    """A student with ``layers`` of the teacher's layers, distilled on ``train``."""
+    from joulebench.variants.distill import distill
+
+    check_sequence_classifier(teacher, "teacher")
+    recipe = {
+        "layers": layers, "temperature": temperature, "alpha": alpha, **asdict(settings),
+        "data": _data(train),
+    }  # fmt: skip
+
+    def make(out: Path) -> dict[str, Any]:
+        return distill(
+            teacher, out, train, layers=layers, temperature=temperature, alpha=alpha,
+            settings=settings, cache_dir=Path(out_root) / ".teacher-logits",
+        )  # fmt: skip
+
+    return build_cached("distill", teacher, recipe, out_root, make, force=force, data=_data(train))
+
+
+def build_lora(
+    base: Path,
+    out_root: Path,
+    train: TextDataset,
+    *,
+    rank: int = 8,
+    lora_alpha: int = 16,
+    dropout: float = 0.05,
+    targets: tuple[str, ...] = ("query", "value"),
+    settings: TrainSettings = DEFAULT_TRAIN,
+    merge: bool = True,
+    force: bool = False,
+) -> tuple[Built, Built | None]:
+    """A LoRA adapter trained on ``train`` (run unmerged) and, with ``merge``, the merged model."""
+    from joulebench.variants.lora import merge_lora, train_lora
+
+    check_sequence_classifier(base)
+    recipe = {
+        "rank": rank, "lora_alpha": lora_alpha, "dropout": dropout, "targets": list(targets),
+        **asdict(settings), "data": _data(train),
+    }  # fmt: skip
+
+    def make(out: Path) -> dict[str, Any]:
+        return train_lora(
+            base, out, train, rank=rank, lora_alpha=lora_alpha, dropout=dropout,
+            targets=targets, settings=settings,
+        )  # fmt: skip
+
+    adapter = build_cached("lora", base, recipe, out_root, make, force=force, data=_data(train))
+    if not merge:
+        return adapter, None
+
+    def make_merged(out: Path) -> dict[str, Any]:
+        extra = merge_lora(adapter.path, out)
+        diff = _max_diff_specs(adapter.path, {"lora_adapter": True}, out)
+        return {**extra, "max_abs_logit_diff_vs_adapter": diff}
+
+    merged = build_cached(
+        "lora-merged", adapter.path, {"merge": "merge_and_unload"}, out_root, make_merged,
+        force=force, data=_data(train),
+    )  # fmt: skip
+    return adapter, merged
+
+
+def _max_diff_specs(first: Path, first_recipe: dict[str, Any], second: Path) -> float:
+    _, a = _logits(first, first_recipe)
+    _, b = _logits(second)
+    return float(np.abs(a - b).max())
+
+
 def spec_of(built: Built | Path, name: str | None = None, parent: str | None = None) -> VariantSpec:
     """The :class:`VariantSpec` to measure a built folder (backend and load recipe from it)."""
     path = built.path if isinstance(built, Built) else Path(built)
@@ -207,7 +297,7 @@ def spec_of(built: Built | Path, name: str | None = None, parent: str | None = N
     method = str(record.get("method", "base"))
     return VariantSpec(
         name=name or path.name,
-        method=method.split("-")[0] if method.startswith(("prune", "int8")) else method,
+        method=METHOD_OF.get(method, method),
         parent=parent or Path(str(record.get("parent", ""))).name or None,
         backend=record.get("backend", "torch"),
         path=path,

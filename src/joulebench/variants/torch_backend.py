@@ -12,6 +12,7 @@ from typing import Any
 from joulebench.errors import VariantError
 from joulebench.variants.base import VariantInfo, encode, size_on_disk
 from joulebench.variants.hf import quiet_transformers
+from joulebench.variants.lora import base_of, load_adapter_model
 from joulebench.variants.prune import STRUCTURE, load_structured
 from joulebench.variants.quantize import quantize_dynamic_int8, quantize_nf4, quantized_size
 
@@ -59,12 +60,19 @@ class TorchClassifier:
     ) -> None:
         torch, transformers = _import()
         path = Path(path)
-        check_model_folder(path, name)
+        recipe = recipe or {}
+        adapter = bool(recipe.get("lora_adapter"))
+        if not adapter:
+            check_model_folder(path, name)
+        elif not path.is_dir():
+            raise VariantError(f"variant {name!r}: adapter folder {path} does not exist")
         try:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(
                 path, trust_remote_code=trust_remote_code
             )
-            if (path / STRUCTURE).is_file():  # structurally pruned: per-layer shapes
+            if adapter:  # LoRA, not merged: the base with the adapter run through peft
+                model = load_adapter_model(path, transformers)
+            elif (path / STRUCTURE).is_file():  # structurally pruned: per-layer shapes
                 model = load_structured(path, transformers)
             else:
                 model = transformers.AutoModelForSequenceClassification.from_pretrained(
@@ -87,8 +95,12 @@ class TorchClassifier:
             )
         self.params = sum(p.numel() for p in model.parameters())
         details: dict[str, Any] = {"device": device, "max_length": max_length}
-        recipe = recipe or {}
         size_bytes = size_on_disk(path)
+        if adapter:
+            base_bytes = size_on_disk(base_of(path)) or 0
+            details["adapter_size_bytes"] = size_bytes
+            details["size"] = "base weights + LoRA adapter (not merged)"
+            size_bytes = base_bytes + (size_bytes or 0)
         quantize = recipe.get("quantize")
         if quantize in ("dynamic-int8", "nf4"):
             if quantize == "dynamic-int8":

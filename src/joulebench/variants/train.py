@@ -26,11 +26,14 @@ class TrainSettings:
     warmup_fraction: float = 0.1
 
 
+DEFAULT_TRAIN = TrainSettings()
+
+
 def fine_tune(
     encoder: Path,
     train: TextDataset,
     out: Path,
-    settings: TrainSettings = TrainSettings(),
+    settings: TrainSettings = DEFAULT_TRAIN,
     *,
     progress: Callable[[int, int, float], None] | None = None,
 ) -> Path:
