@@ -104,7 +104,11 @@ def test_magnitude_pruning_reaches_the_sparsity_and_shrinks_only_the_compressed_
     # the file stays dense (as big as the base's); only its compressed form shrinks
     assert record["size_bytes"] == pytest.approx(size_on_disk(base), rel=0.01)
     assert record["compressed_size_bytes"] < compressed_size(base)
-    assert load_variant(spec_of(built)).predict(TEXTS)
+    variant = load_variant(spec_of(built))
+    assert variant.predict(TEXTS)
+    # the build record's figures ride along with the loaded variant into the results
+    assert variant.info.details["compressed_size_bytes"] == record["compressed_size_bytes"]
+    assert variant.info.details["nonzero_params"] == record["nonzero_params"]
 
 
 def test_structured_pruning_removes_heads_and_neurons_and_reloads(base, tmp_path):
@@ -227,3 +231,35 @@ def test_lora_merged_has_no_adapter_left_and_matches_the_unmerged_model(base, tm
         build_lora(base, tmp_path, toy_train(), rank=0, settings=FAST)
     with pytest.raises(VariantError, match="no such modules"):
         build_lora(base, tmp_path, toy_train(), targets=("q_proj",), settings=FAST)
+
+
+def test_lora_from_a_plain_encoder_trains_a_new_head(base, tmp_path):
+    pytest.importorskip("peft")
+    from transformers import BertConfig, BertModel
+
+    encoder = tmp_path / "encoder"
+    config = BertConfig.from_pretrained(base)
+    config.architectures = ["BertModel"]
+    BertModel(config).save_pretrained(encoder)
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt"):
+        if (base / name).is_file():
+            (encoder / name).write_bytes((base / name).read_bytes())
+    adapter, merged = build_lora(encoder, tmp_path / "v", toy_train(), rank=4, settings=FAST)
+    assert adapter.record["started_from"].startswith("an encoder")
+    a = np.asarray(load_variant(spec_of(adapter)).logits(TEXTS))
+    b = np.asarray(load_variant(spec_of(merged)).logits(TEXTS))
+    assert a.shape == (len(TEXTS), 2) and np.abs(a - b).max() < 1e-4
+
+
+def test_a_missing_library_names_the_extra_to_install(base, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "peft", None)  # `import peft` now raises ImportError
+    with pytest.raises(VariantError, match=r"joulebench\[compress\]"):
+        build_lora(base, tmp_path, toy_train(), settings=FAST)
+    monkeypatch.setitem(sys.modules, "bitsandbytes", None)
+    monkeypatch.setitem(sys.modules, "torchao", None)
+    monkeypatch.setitem(sys.modules, "torchao.quantization", None)
+    with pytest.raises(VariantError, match=r"no NF4 kernel can run on cpu.*joulebench\[compress\]"):
+        build_nf4(base, tmp_path, force=True)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -154,7 +154,13 @@ def test_quick_demo_end_to_end_gives_the_columns_and_accuracy_well_above_chance(
     assert code == 0, err
     assert "Energy meters on this machine" in out and "Report:" in out
     frame = load(tmp_path / "results")
-    assert sorted(frame["variant"]) == ["base-fp32", "int8-torch", "onnx-fp32", "onnx-int8"]
+    assert sorted(frame["variant"]) == sorted(
+        ["base-fp32", "distilled-3L", "lora-merged", "lora-adapter", "pruned-magnitude-30%",
+         "pruned-structured", "int8-torch", "onnx-fp32", "onnx-int8", "nf4"]
+    )  # fmt: skip
+    methods = dict(zip(frame["variant"], frame["method"], strict=True))
+    assert methods["distilled-3L"] == "distill" and methods["nf4"] == "nf4"
+    assert methods["pruned-structured"] == "prune-structured"
     for column in (
         "accuracy",
         "accuracy_ci_low",

@@ -15,7 +15,7 @@ from pathlib import Path
 from joulebench.cli.common import add_meter_options, meter_options
 from joulebench.cli.format import format_meters
 from joulebench.cli.pipeline import measure_save_report, print_outcome, progress_for
-from joulebench.demo import FULL, QUICK, build_demo_variants, demo_task
+from joulebench.demo import DEMO_VARIANTS, FULL, QUICK, build_demo_variants, demo_task
 from joulebench.devices.registry import probe_all
 from joulebench.results.store import ensure_writable
 
@@ -51,8 +51,8 @@ def run(args: argparse.Namespace) -> int:
     out = ensure_writable(Path(args.out))
     plan = QUICK if args.quick else FULL
     task = demo_task(plan)
-    with progress_for(args.quiet or args.json, 4, plan.windows) as events:
-        specs = build_demo_variants(
+    with progress_for(args.quiet or args.json, DEMO_VARIANTS, plan.windows) as events:
+        specs, build_failures = build_demo_variants(
             plan,
             task,
             cache_dir=Path(args.cache_dir) if args.cache_dir else None,
@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
             title="joulebench demo: MiniLM on BBC News",
             on_event=events,
             extra={"demo": "quick" if args.quick else "full"},
+            build_failures=build_failures,
             meter=args.meter,
             batch_size=plan.batch_size,
             max_length=plan.max_length,

@@ -13,7 +13,7 @@ from joulebench.cli.common import progress_printer
 from joulebench.cli.progress import RunProgress
 from joulebench.cli.report import write_report
 from joulebench.harness.runner import Event
-from joulebench.harness.variant_run import VariantRun, run_variants
+from joulebench.harness.variant_run import VariantFailure, VariantRun, run_variants
 from joulebench.results.frame import read_document
 from joulebench.results.store import save_variants
 from joulebench.tasks.text_classification import TextClassification
@@ -30,10 +30,15 @@ def measure_save_report(
     title: str,
     on_event: Callable[[Event], None],
     extra: dict[str, Any],
+    build_failures: Sequence[VariantFailure] = (),
     **run_options: Any,
 ) -> tuple[VariantRun, Path, Path, str]:
-    """Run the variants, save the document, write the report; return them and a text table."""
+    """Run the variants, save the document, write the report; return them and a text table.
+
+    ``build_failures`` (variants that could not be built) are recorded with the run's own.
+    """
     variant_run = run_variants(specs, task, on_event=on_event, **run_options)
+    variant_run.failures[:0] = list(build_failures)
     split = task.split()
     path = save_variants(
         variant_run,

@@ -40,6 +40,7 @@ def figures_table(
     rows = []
     several = several_devices(frame)
     marks = pareto_marks(frame, AXES[x], AXES[y])
+    compressed = "compressed_size_bytes" in frame and frame["compressed_size_bytes"].notna().any()
     for index, r in frame.iterrows():
         accuracy = (
             (
@@ -65,6 +66,11 @@ def figures_table(
                 "latency p50 ms": _plus_minus(r.get("latency_p50_s"), None, 1000),
                 "peak RSS MB": _plus_minus(r.get("peak_rss_bytes"), None, 1e-6),
                 "size MB": _plus_minus(r.get("model_size_bytes"), None, 1e-6),
+                **(
+                    {"compressed MB": _plus_minus(r.get("compressed_size_bytes"), None, 1e-6)}
+                    if compressed
+                    else {}
+                ),
                 f"inferences per {r['battery']} charge": (
                     f"{_count(r['inferences_per_charge'])} "
                     f"[{_count(r['inferences_per_charge_low'])}, "

@@ -117,6 +117,9 @@ def _row(
     row["accuracy_n"] = accuracy.get("n")
     for key in VARIANT_COLUMNS:
         row[key] = variant.get(key)
+    details = variant.get("details") or {}
+    row["compressed_size_bytes"] = details.get("compressed_size_bytes")
+    row["nonzero_params"] = details.get("nonzero_params")
     charges = inferences_per_charge(battery, row["energy_j"], row["energy_j_ci95"])
     row["battery"] = battery.name
     row["inferences_per_charge"] = charges.value

@@ -252,7 +252,6 @@ def build_lora(
     """A LoRA adapter trained on ``train`` (run unmerged) and, with ``merge``, the merged model."""
     from joulebench.variants.lora import merge_lora, train_lora
 
-    check_sequence_classifier(base)
     recipe = {
         "rank": rank, "lora_alpha": lora_alpha, "dropout": dropout, "targets": list(targets),
         **asdict(settings), "data": _data(train),

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from joulebench.errors import VariantError
 from joulebench.variants.base import LoadedVariant
+from joulebench.variants.recipe import read_record
 from joulebench.variants.spec import VariantSpec
+
+BUILD_FIGURES = ("compressed_size_bytes", "nonzero_params", "kernel", "achieved_sparsity")
+"""Figures of a built variant's record that a report shows beside what loading measures."""
 
 
 def load_variant(
     spec: VariantSpec, *, device: str = "cpu", threads: int | None = None, max_length: int = 128
 ) -> LoadedVariant:
-    """The loaded model of ``spec`` (torch or onnxruntime)."""
+    """The loaded model of ``spec`` (torch or onnxruntime), with its build record's figures."""
+    variant = _load(spec, device=device, threads=threads, max_length=max_length)
+    record = read_record(spec.path if spec.path.is_dir() else spec.path.parent)
+    for key in BUILD_FIGURES:
+        if record.get(key) is not None:
+            variant.info.details.setdefault(key, record[key])
+    return variant
+
+
+def _load(spec: VariantSpec, *, device: str, threads: int | None, max_length: int) -> LoadedVariant:
     if spec.backend == "torch":
         from joulebench.variants.torch_backend import TorchClassifier
 

@@ -9,6 +9,7 @@ merging costs.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from joulebench.errors import VariantError
 from joulebench.tasks.data import TextDataset
 from joulebench.variants.hf import quiet_transformers
-from joulebench.variants.recipe import check_sequence_classifier, copy_tokenizer
+from joulebench.variants.recipe import copy_tokenizer, model_config
 from joulebench.variants.train import DEFAULT_TRAIN, TrainSettings
 from joulebench.variants.training import train_loop
 
@@ -55,9 +56,11 @@ def train_lora(
         raise VariantError(f"--rank {rank}: the LoRA rank must be a positive integer")
     if not 0 <= dropout < 1:
         raise VariantError(f"--dropout {dropout}: give a fraction in [0, 1)")
-    check_sequence_classifier(base)
+    config = model_config(base)
+    names = list(train.label_names)
+    head = _head_options(config, names, base)
     tokenizer = AutoTokenizer.from_pretrained(base)
-    model = AutoModelForSequenceClassification.from_pretrained(base, use_safetensors=True)
+    model = AutoModelForSequenceClassification.from_pretrained(base, use_safetensors=True, **head)
     present = {name.rsplit(".", 1)[-1] for name, _ in model.named_modules()}
     missing = [t for t in targets if t not in present]
     if missing:
@@ -72,32 +75,58 @@ def train_lora(
         lora_dropout=dropout,
         target_modules=list(targets),
     )
-    model = peft.get_peft_model(model, config)
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    with warnings.catch_warnings():  # peft asks transformers for deprecated attributes
+        warnings.simplefilter("ignore", FutureWarning)
+        model = peft.get_peft_model(model, config)
+        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 
-    def step_loss(encoded: Any, labels: Any, batch: list[int]) -> Any:
-        return F.cross_entropy(model(**encoded).logits, labels)
+        def step_loss(encoded: Any, labels: Any, batch: list[int]) -> Any:
+            return F.cross_entropy(model(**encoded).logits, labels)
 
-    loss, train_s = train_loop(model, tokenizer, train, settings, step_loss)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)  # adapter_model.safetensors + adapter_config.json
+        loss, train_s = train_loop(model, tokenizer, train, settings, step_loss)
+        out.mkdir(parents=True, exist_ok=True)
+        model.save_pretrained(out)  # adapter_model.safetensors + adapter_config.json
     copy_tokenizer(base, out)
-    (out / BASE_LINK).write_text(json.dumps({"base": str(Path(base).resolve())}), "utf-8")
+    link = {"base": str(Path(base).resolve()), "head": head}
+    (out / BASE_LINK).write_text(json.dumps(link), "utf-8")
     return {
         "backend": "torch",
         "load_recipe": {"lora_adapter": True},
         "trainable_params": trainable,
+        "started_from": "a classifier" if not head else "an encoder (new classification head)",
         "final_loss": loss,
         "train_s": round(train_s, 2),
         "train_settings": asdict(settings),
     }
 
 
-def base_of(adapter: Path) -> Path:
-    """The base model folder an adapter was trained on."""
+def _head_options(config: dict[str, Any], names: list[str], base: Path) -> dict[str, Any]:
+    """{} for a classifier with the data's labels; a new head's labels for a plain encoder."""
+    architectures = config.get("architectures") or []
+    if any(str(a).endswith("ForSequenceClassification") for a in architectures):
+        labels = len(config.get("id2label") or {})
+        if labels and labels != len(names):
+            raise VariantError(
+                f"{base} classifies {labels} labels but the data has {len(names)}; "
+                "train on the data it was made for, or start from its encoder"
+            )
+        return {}
+    if config.get("model_type") is None:
+        raise VariantError(f"{base} is not a transformers model (config.json has no model_type)")
+    return {
+        "num_labels": len(names),
+        "id2label": dict(enumerate(names)),
+        "label2id": {n: i for i, n in enumerate(names)},
+    }
+
+
+def _link(adapter: Path) -> dict[str, Any]:
     link = Path(adapter) / BASE_LINK
     try:
-        return Path(json.loads(link.read_text("utf-8"))["base"])
+        data: dict[str, Any] = json.loads(link.read_text("utf-8"))
+        if "base" not in data:
+            raise KeyError("base")
+        return data
     except (OSError, ValueError, KeyError):
         raise VariantError(
             f"{adapter} is not a joulebench LoRA adapter (no {BASE_LINK}); build it with "
@@ -105,16 +134,27 @@ def base_of(adapter: Path) -> Path:
         ) from None
 
 
+def base_of(adapter: Path) -> Path:
+    """The base model folder an adapter was trained on."""
+    return Path(_link(adapter)["base"])
+
+
 def load_adapter_model(adapter: Path, transformers: Any) -> Any:
     """The base model with the adapter applied through peft (not merged)."""
     peft = _peft()
-    base = base_of(adapter)
+    link = _link(adapter)
+    base = Path(link["base"])
     if not base.is_dir():
         raise VariantError(f"the LoRA adapter {adapter} needs its base {base}, which is gone")
+    head = link.get("head") or {}
+    if head.get("id2label"):
+        head = {**head, "id2label": {int(k): v for k, v in head["id2label"].items()}}
     model = transformers.AutoModelForSequenceClassification.from_pretrained(
-        base, use_safetensors=True
+        base, use_safetensors=True, **head
     )
-    return peft.PeftModel.from_pretrained(model, adapter).eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return peft.PeftModel.from_pretrained(model, adapter).eval()
 
 
 def merge_lora(adapter: Path, out: Path) -> dict[str, Any]:
