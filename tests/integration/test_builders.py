@@ -263,3 +263,17 @@ def test_a_missing_library_names_the_extra_to_install(base, tmp_path, monkeypatc
     with pytest.raises(VariantError, match=r"no NF4 kernel can run on cpu.*joulebench\[compress\]"):
         build_nf4(base, tmp_path, force=True)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_static_onnx_int8_is_calibrated_on_the_data_and_quantizes_activations(base, tmp_path):
+    import onnx
+
+    built = build_int8(base, tmp_path, backend="onnxruntime", static=True, calibration=toy_train())
+    assert built.record["calibration_examples"] == 48
+    assert built.record["data"]["source"] == "toy"
+    model = onnx.load(str(built.path / "model.onnx"))
+    ops = {node.op_type for node in model.graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops  # activations are quantized too
+    assert load_variant(spec_of(built)).predict(TEXTS)
+    with pytest.raises(VariantError, match="for --backend onnxruntime"):
+        build_int8(base, tmp_path, backend="torch", static=True, calibration=toy_train())

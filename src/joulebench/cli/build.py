@@ -1,7 +1,7 @@
 """``joulebench build METHOD --base FOLDER``: make a compressed variant, cached by its recipe.
 
     joulebench build onnx   --base runs/base [--optimize]
-    joulebench build int8   --base runs/base --backend torch|onnxruntime
+    joulebench build int8   --base runs/base --backend torch|onnxruntime [--static]
     joulebench build nf4    --base runs/base
     joulebench build prune  --base runs/base --kind magnitude --sparsity 0.5 [--scope layer]
     joulebench build prune  --base runs/base --kind structured --heads 0.5 --ffn 0.5
@@ -46,6 +46,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     group.add_argument(
         "--backend", default="torch", choices=("torch", "onnxruntime"), help="int8: where"
     )
+    group.add_argument(
+        "--static", action="store_true",
+        help="int8 onnxruntime: static (calibrated on --data) instead of dynamic",
+    )  # fmt: skip
     group.add_argument("--kind", default="magnitude", choices=("magnitude", "structured"))
     group.add_argument("--sparsity", type=float, default=None, help="prune magnitude: fraction")
     group.add_argument("--scope", default="global", choices=("global", "layer"))
@@ -127,7 +131,11 @@ def build(args: argparse.Namespace) -> Any:
     if args.method == "onnx":
         return builders.build_onnx(base, out, optimize=args.optimize, force=args.force)
     if args.method == "int8":
-        return builders.build_int8(base, out, backend=args.backend, force=args.force)
+        calibration = training_data(args) if args.static else None
+        return builders.build_int8(
+            base, out, backend=args.backend, static=args.static, calibration=calibration,
+            force=args.force,
+        )  # fmt: skip
     if args.method == "nf4":
         return builders.build_nf4(base, out, force=args.force)
     if args.method == "prune":

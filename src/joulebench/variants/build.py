@@ -121,3 +121,51 @@ def quantize_onnx_int8(src: Path, out: Path) -> Path:
         },
     )
     return out
+
+
+def quantize_onnx_static(
+    src: Path, out: Path, texts: list[str], *, max_length: int = 128, batch_size: int = 16
+) -> dict[str, Any]:
+    """ONNX Runtime static int8 (QDQ, weights and activations), calibrated on ``texts``."""
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+    from transformers import AutoTokenizer
+
+    src, out = Path(src), Path(out)
+    if not (src / MODEL_FILE).is_file():
+        raise VariantError(f"no {MODEL_FILE} in {src}; export the ONNX variant first")
+    if not texts:
+        raise VariantError("static int8 needs calibration texts (--data)")
+    tokenizer = AutoTokenizer.from_pretrained(src)
+    import onnx
+
+    names = [i.name for i in onnx.load(str(src / MODEL_FILE), load_external_data=False).graph.input]
+
+    class Reader(CalibrationDataReader):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.batches = iter(range(0, len(texts), batch_size))
+
+        def get_next(self) -> dict[str, Any] | None:
+            start = next(self.batches, None)
+            if start is None:
+                return None
+            encoded = tokenizer(
+                texts[start : start + batch_size], padding=True, truncation=True,
+                max_length=max_length, return_tensors="np",
+            )  # fmt: skip
+            return {k: np.asarray(encoded[k], dtype=np.int64) for k in names}
+
+    out.mkdir(parents=True, exist_ok=True)
+    with QuietRootLogger():
+        quantize_static(
+            str(src / MODEL_FILE), str(out / MODEL_FILE), Reader(),
+            quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8,
+            weight_type=QuantType.QInt8,
+        )  # fmt: skip
+    _copy_tokenizer(src, out)
+    return {"quantizer": "onnxruntime.quantization.quantize_static (QDQ, int8 weights and "
+            "activations, MinMax calibration)", "calibration_examples": len(texts)}  # fmt: skip

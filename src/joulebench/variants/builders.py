@@ -33,7 +33,8 @@ SAMPLE_TEXTS = (
 )
 MAX_DIFF_FOR_EXPORT = 1e-3
 METHOD_OF = {
-    "int8-torch": "int8", "int8-onnx": "int8", "lora-merged": "lora", "lora": "lora",
+    "int8-torch": "int8", "int8-onnx": "int8", "int8-onnx-static": "int8",
+    "lora-merged": "lora", "lora": "lora",
 }  # fmt: skip
 """Build names -> the method a report groups by (colour)."""
 
@@ -104,9 +105,24 @@ def optimize_onnx(folder: Path) -> None:
     optimized.replace(source)
 
 
-def build_int8(base: Path, out_root: Path, *, backend: str = "torch", force: bool = False) -> Built:
-    """int8 dynamic quantization: in torch (quantized on load) or ONNX Runtime (weights int8)."""
+def build_int8(
+    base: Path,
+    out_root: Path,
+    *,
+    backend: str = "torch",
+    static: bool = False,
+    calibration: TextDataset | None = None,
+    force: bool = False,
+) -> Built:
+    """int8 quantization: dynamic in torch (quantized on load) or ONNX Runtime (weights int8),
+    or ``static`` in ONNX Runtime (weights and activations, calibrated on ``calibration``)."""
     check_sequence_classifier(base)
+    if static:
+        if backend != "onnxruntime":
+            raise VariantError("static int8 is for --backend onnxruntime")
+        if calibration is None or len(calibration) == 0:
+            raise VariantError("static int8 needs calibration data (--data)")
+        return _build_static_int8(base, out_root, calibration, force=force)
     if backend == "torch":
         recipe = {"quantize": "dynamic-int8"}
 
@@ -140,6 +156,28 @@ def build_int8(base: Path, out_root: Path, *, backend: str = "torch", force: boo
 
         return build_cached("int8-onnx", base, recipe, out_root, make_onnx, force=force)
     raise VariantError(f"int8 backend {backend!r}: use torch or onnxruntime")
+
+
+CALIBRATION_EXAMPLES = 200
+
+
+def _build_static_int8(base: Path, out_root: Path, data: TextDataset, *, force: bool) -> Built:
+    from joulebench.variants.build import export_onnx, quantize_onnx_static
+
+    texts = list(data.texts[:CALIBRATION_EXAMPLES])
+    recipe = {"quantize": "onnxruntime.quantize_static QDQ int8", "calibration": len(texts),
+              "data": _data(data)}  # fmt: skip
+
+    def make(out: Path) -> dict[str, Any]:
+        exported = out / "fp32"
+        export_onnx(base, exported)
+        extra = quantize_onnx_static(exported, out, texts)
+        shutil.rmtree(exported)
+        return {"backend": "onnxruntime", **extra,
+                "max_abs_logit_diff": _max_diff(base, out, None, "onnxruntime")}  # fmt: skip
+
+    return build_cached("int8-onnx-static", base, recipe, out_root, make, force=force,
+                        data=_data(data))  # fmt: skip
 
 
 def build_nf4(base: Path, out_root: Path, *, device: str = "cpu", force: bool = False) -> Built:
