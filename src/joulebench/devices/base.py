@@ -56,6 +56,17 @@ class EnergyReading:
         """Mean power over the window, in watts."""
         return self.energy_j / self.duration_s
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON (``EnergyReading(**d)`` rebuilds it)."""
+        return {
+            "domain": self.domain,
+            "energy_j": self.energy_j,
+            "duration_s": self.duration_s,
+            "method": self.method,
+            "scope": self.scope,
+            "details": dict(self.details),
+        }
+
 
 def check_energy_j(energy_j: float, domain: str) -> float:
     """Return ``energy_j`` if it is a finite, non-negative number, else raise InvalidReadingError.

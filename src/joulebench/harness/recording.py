@@ -137,17 +137,6 @@ def load_progress(path: Path) -> Progress:
         ) from None
 
 
-def _reading_dict(reading: EnergyReading) -> dict[str, Any]:
-    return {
-        "domain": reading.domain,
-        "energy_j": reading.energy_j,
-        "duration_s": reading.duration_s,
-        "method": reading.method,
-        "scope": reading.scope,
-        "details": dict(reading.details),
-    }
-
-
 @dataclass
 class Session:
     """Drives one recording through ``ask`` (a prompt -> the person's answer) and ``say``."""
@@ -250,7 +239,7 @@ class Session:
         return {
             "label": label,
             "inferences": inferences,
-            "reading": _reading_dict(reading) if reading else None,
+            "reading": reading.to_dict() if reading else None,
             "void_reason": void,
             "start_wall_s": start_wall_s,
             "end_wall_s": end_wall_s,

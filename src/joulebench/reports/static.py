@@ -77,7 +77,7 @@ def save_scatter(
     x_axis, y_axis = AXES[x], AXES[y]
     data = plot_rows(frame, x_axis, y_axis)
     color = method_colors(data) if len(data) else {}
-    figure, axes = plt.subplots(figsize=(10, 6.5), dpi=120)
+    figure, axes = plt.subplots(figsize=(13, 6.5), dpi=120)
     energy_shown = x in ENERGY_AXES or y in ENERGY_AXES
     for _, row in data.iterrows():
         xv, x_minus, x_plus = display(x_axis, row)
@@ -125,6 +125,7 @@ def save_scatter(
                 ha="center",
                 fontsize=9,
             )
+    axes.margins(x=0.12, y=0.08)  # room for the frontier's labels at the edges
     for a, setter, getter, axis in (
         (x_axis, axes.set_xscale, axes.get_xlim, axes.xaxis),
         (y_axis, axes.set_yscale, axes.get_ylim, axes.yaxis),
@@ -145,7 +146,8 @@ def save_scatter(
     )
     axes.grid(True, which="both", alpha=0.3)
     if len(data):
-        axes.legend(fontsize=8, loc="best")
+        # beside the plot, never over the points
+        axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
         note = "\n".join(textwrap.fill(line, 130) for line in caption_lines(data, battery))
         figure.text(0.01, 0.01, note, fontsize=7.5, va="bottom", ha="left")
     figure.tight_layout(rect=(0, 0.14, 1, 1))

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from joulebench.devices.base import METHOD_LABELS, EnergyReading
+from joulebench.devices.base import METHOD_LABELS
 from joulebench.errors import SchemaVersionError
 from joulebench.harness.result import MeasureResult, Window
 
@@ -26,20 +26,9 @@ SCHEMA_VERSION = 1
 KNOWN_VERSIONS = (1,)
 
 
-def _reading(reading: EnergyReading) -> dict[str, Any]:
-    return {
-        "domain": reading.domain,
-        "energy_j": reading.energy_j,
-        "duration_s": reading.duration_s,
-        "method": reading.method,
-        "scope": reading.scope,
-        "details": dict(reading.details),
-    }
-
-
 def _window(window: Window) -> dict[str, Any]:
     data = asdict(window)
-    data["readings"] = [_reading(r) for r in window.readings]
+    data["readings"] = [r.to_dict() for r in window.readings]
     data["flags"] = list(window.flags)
     return data
 

@@ -27,8 +27,7 @@ from joulebench.variants.recipe import (
     copy_tokenizer,
     recipe_hash,
 )
-from joulebench.variants.train import DEFAULT_TRAIN, TrainSettings
-from joulebench.variants.training import train_loop
+from joulebench.variants.train import DEFAULT_TRAIN, TrainSettings, train_loop
 
 
 def student_layers(teacher_layers: int, layers: int) -> list[int]:

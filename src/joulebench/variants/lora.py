@@ -18,8 +18,7 @@ from joulebench.errors import VariantError
 from joulebench.tasks.data import TextDataset
 from joulebench.variants.hf import quiet_transformers
 from joulebench.variants.recipe import copy_tokenizer, model_config
-from joulebench.variants.train import DEFAULT_TRAIN, TrainSettings
-from joulebench.variants.training import train_loop
+from joulebench.variants.train import DEFAULT_TRAIN, TrainSettings, train_loop
 
 ADAPTER_CONFIG = "adapter_config.json"
 BASE_LINK = "joulebench-lora-base.json"
