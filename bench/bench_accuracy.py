@@ -4,6 +4,8 @@
    of gross and net energy per call, and how often the 95% interval covers the truth.
 2. RaplMeter on a fake powercap tree driven at known watts, with counters that wrap several
    times per window: error of package and dram energy.
+3. A simulated USB meter log of a known power trace (noise, a clock offset), at 1, 2 and 10 Hz
+   and in each export style, integrated over 60 s windows by ``energy_from_log``.
 Prints a table; asserts nothing.
 """
 
@@ -89,12 +91,51 @@ def fake_rapl(windows: int, window_s: float) -> None:
     print(f"  dram:    median error {statistics.median(dram_err):.3%}, max {max(dram_err):.3%}")
 
 
+def meter_log(windows: int) -> None:
+    import numpy as np
+
+    from joulebench.devices.manual import energy_from_log
+    from joulebench.testing import write_meter_log
+
+    start_s, window_s, gap_s, offset_s = 1_795_000_000.0, 60.0, 7.3, 2.4
+    spans = [(start_s + 10 + i * (window_s + gap_s), start_s + 10 + i * (window_s + gap_s)
+              + window_s) for i in range(windows)]  # fmt: skip
+
+    def power_w(t: float) -> float:
+        busy = any(a <= t < b for a, b in spans)
+        return 4.2 + 0.5 * np.sin(t / 5.0) if busy else 1.3
+
+    def truth_j(a: float, b: float) -> float:
+        grid = np.linspace(a, b, 600_001)
+        return float(np.trapezoid([power_w(t) for t in grid[::100]], grid[::100]))
+
+    print(f"simulated USB meter log, {windows} windows of {window_s:.0f} s, 3% noise per sample, "
+          f"meter clock {offset_s} s ahead:")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        for rate_hz in (1.0, 2.0, 10.0):
+            for style in ("fnb58", "um25c", "elapsed"):
+                path = write_meter_log(
+                    Path(tmp) / f"{style}-{rate_hz}.csv", lambda t: power_w(t - offset_s),
+                    start_unix_s=start_s + offset_s, duration_s=spans[-1][1] - start_s + 20,
+                    rate_hz=rate_hz, noise_frac=0.03, seed=1, style=style,  # type: ignore[arg-type]
+                    tz="UTC",
+                )  # fmt: skip
+                offset = start_s if style == "elapsed" else -offset_s
+                readings = energy_from_log(path, spans, clock_offset_s=offset, tz="UTC")
+                errors = [abs(r.energy_j / truth_j(a, b) - 1)
+                          for r, (a, b) in zip(readings, spans, strict=True)]  # fmt: skip
+                median = statistics.median(errors)
+                print(f"  {rate_hz:>4.0f} Hz {style:<8} median error {median:.3%}, "
+                      f"max {max(errors):.3%}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer runs (for CI)")
     args = parser.parse_args()
     simulated(100 if args.quick else 1000, 0.05)
     fake_rapl(3 if args.quick else 10, 0.5 if args.quick else 2.0)
+    meter_log(3 if args.quick else 10)
 
 
 if __name__ == "__main__":

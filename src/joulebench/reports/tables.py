@@ -65,6 +65,7 @@ def figures_table(
                 "energy method": energy_method_text(r),
                 "latency p50 ms": _plus_minus(r.get("latency_p50_s"), None, 1000),
                 "peak RSS MB": _plus_minus(r.get("peak_rss_bytes"), None, 1e-6),
+                "params M": _plus_minus(r.get("params"), None, 1e-6),
                 "size MB": _plus_minus(r.get("model_size_bytes"), None, 1e-6),
                 **(
                     {"compressed MB": _plus_minus(r.get("compressed_size_bytes"), None, 1e-6)}
