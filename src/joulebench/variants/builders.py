@@ -189,6 +189,9 @@ def _quantized_on_load(
             "kernel": variant.info.details.get("kernel"),
             "quantized_size_bytes": variant.info.size_bytes,
             "max_abs_logit_diff": float(np.abs(reference - logits).max()),
+            # the folder holds the parent's fp32 weights: their compressed size says nothing
+            # about this variant
+            "compressed_size_bytes": None,
         }
 
     return build_cached(method, base, recipe, out_root, make, force=force)

@@ -92,6 +92,7 @@ def train_lora(
         "backend": "torch",
         "load_recipe": {"lora_adapter": True},
         "trainable_params": trainable,
+        "compressed_size_bytes": None,  # the adapter alone; the variant runs base + adapter
         "started_from": "a classifier" if not head else "an encoder (new classification head)",
         "final_loss": loss,
         "train_s": round(train_s, 2),

@@ -1,0 +1,76 @@
+"""How the harness's own time and memory grow with the number of workloads, and how long the
+results store takes to load many runs. Prints figures; asserts nothing.
+
+1. ``measure_many`` over 1, 4, 16 and 64 workloads with a simulated meter on a fake clock: no
+   real waiting, so the wall time is the harness's own bookkeeping (scheduling, statistics,
+   flags), and the peak of Python allocations (tracemalloc) is its memory.
+2. ``joulebench.results.load`` over 10, 100 and 1 000 run documents (copies of a committed
+   two-variant result): seconds and rows per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+from joulebench import measure_many
+from joulebench.devices import SimulatedMeter
+from joulebench.harness.telemetry import HostSnapshot
+from joulebench.results import load
+from joulebench.testing import BusyTrace, FakeClock
+
+REFERENCE = Path(__file__).parent.parent / "tests" / "data" / "variants-v1.json"
+
+
+def harness(counts: list[int], windows: int) -> None:
+    print(f"measure_many, simulated meter on a fake clock, {windows} windows each:")
+    print(f"  {'workloads':>9}  {'harness s':>9}  {'per workload ms':>15}  {'peak alloc MB':>13}")
+    for count in counts:
+        clock = FakeClock()
+        trace = BusyTrace(clock, 5.0, 25.0)
+        meter = SimulatedMeter(trace, noise_frac=0.02, seed=1, clock=clock)
+        workloads = {f"w{i}": trace.workload(0.001 * (1 + i % 7)) for i in range(count)}
+        tracemalloc.start()
+        start = time.perf_counter()
+        measure_many(
+            workloads, meter, clock=clock, windows=windows, seed=0, warmup_s=0.0,
+            host_probe=lambda: HostSnapshot(None, None, None, None),
+        )  # fmt: skip
+        elapsed_s = time.perf_counter() - start
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"  {count:>9}  {elapsed_s:>9.3f}  {elapsed_s / count * 1000:>15.1f}  "
+              f"{peak / 1e6:>13.2f}")  # fmt: skip
+
+
+def loading(counts: list[int]) -> None:
+    document = json.loads(REFERENCE.read_text())
+    print("results.load over N run documents (2 variants each):")
+    print(f"  {'runs':>6}  {'seconds':>8}  {'rows/s':>8}")
+    for count in counts:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / document["machine_id"]
+            folder.mkdir()
+            for i in range(count):
+                copy = {**document, "run_id": f"{document['run_id']}-{i:05d}"}
+                (folder / f"run-{i:05d}.json").write_text(json.dumps(copy))
+            start = time.perf_counter()
+            frame = load(tmp)
+            elapsed_s = time.perf_counter() - start
+        print(f"  {count:>6}  {elapsed_s:>8.3f}  {len(frame) / elapsed_s:>8.0f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (for CI)")
+    args = parser.parse_args()
+    harness([1, 4, 16] if args.quick else [1, 4, 16, 64], 5)
+    loading([10, 100] if args.quick else [10, 100, 1000])
+
+
+if __name__ == "__main__":
+    main()
