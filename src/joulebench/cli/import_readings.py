@@ -14,7 +14,7 @@ from pathlib import Path
 from joulebench.cli.manual_common import add_manual_options, print_saved
 from joulebench.devices.meterlog import read_log
 from joulebench.devices.readings import read_readings
-from joulebench.harness.manual_run import ManualWindow, manual_results
+from joulebench.harness.manual_run import manual_results
 from joulebench.results.external import build_external_document
 from joulebench.results.store import ensure_writable, write_document
 
@@ -91,11 +91,7 @@ def run(args: argparse.Namespace) -> int:
         log=read_log(args.log, tz=args.tz, battery=args.battery_log) if args.log else None,
         clock_offset_s=args.clock_offset_s,
     )
-    items = [
-        ManualWindow(r.label, r.inferences, r.reading, r.void_reason, r.start_wall_s, r.end_wall_s)
-        for r in rows
-    ]
-    results = manual_results(items, scope=args.scope, device=args.device, source=args.table)
+    results = manual_results(rows, scope=args.scope, device=args.device, source=args.table)
     document, missing = build_external_document(
         results,
         device=args.device,

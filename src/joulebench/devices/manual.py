@@ -263,6 +263,27 @@ def energy_from_log(
     return readings
 
 
+IDLE = "idle"
+"""The label of an idle window (a person's meter reading with no inferences running)."""
+
+
+@dataclass(frozen=True)
+class ManualWindow:
+    """One window a person measured: its reading, or the reason it is void."""
+
+    label: str
+    inferences: int
+    reading: EnergyReading | None
+    void_reason: str | None = None
+    start_wall_s: float | None = None
+    end_wall_s: float | None = None
+
+    @property
+    def is_idle(self) -> bool:
+        """True for an idle window (no inferences; gives the idle power for net figures)."""
+        return self.label.lower() == IDLE
+
+
 @dataclass(frozen=True)
 class ManualMeter:
     """A person's meter, described for a results document (``method="manual"``).

@@ -16,15 +16,15 @@ is the log integrated over that window (form ``log``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
-from joulebench.devices.base import EnergyReading
 from joulebench.devices.manual import (
+    IDLE,
     ChargingWindowError,
+    ManualWindow,
     average_reading,
     counter_reading,
     energy_from_log,
@@ -33,7 +33,6 @@ from joulebench.devices.meterlog import PowerLog, read_table, split_header
 from joulebench.devices.units import POWER_UNITS_W, TIME_UNITS_S, scale
 from joulebench.errors import UserError
 
-IDLE = "idle"
 NAMES: dict[str, frozenset[str]] = {
     "variant": frozenset({"variant", "model", "name", "label"}),
     "inferences": frozenset({"inferences", "n", "count", "calls", "items"}),
@@ -49,19 +48,6 @@ NAMES: dict[str, frozenset[str]] = {
     "charging": frozenset({"charging", "plugged", "plugged in"}),
 }
 TRUE_WORDS = frozenset({"1", "yes", "y", "true", "charging", "plugged"})
-
-
-@dataclass(frozen=True)
-class ReadingRow:
-    """One window from the table: its reading, or why it is void (``reading`` is None)."""
-
-    row: int
-    label: str
-    inferences: int
-    reading: EnergyReading | None
-    void_reason: str | None = None
-    start_wall_s: float | None = None
-    end_wall_s: float | None = None
 
 
 def _columns(frame: pd.DataFrame) -> dict[str, tuple[str, str | None]]:
@@ -117,8 +103,8 @@ def read_readings(
     tz: str | None = None,
     log: PowerLog | None = None,
     clock_offset_s: float = 0.0,
-) -> list[ReadingRow]:
-    """Every row of a readings table as a :class:`ReadingRow`.
+) -> list[ManualWindow]:
+    """Every row of a readings table as a :class:`~joulebench.devices.manual.ManualWindow`.
 
     ``unit``, ``voltage_v`` and ``resolution`` apply where the table has no column for them.
     A bad cell raises a :class:`~joulebench.errors.UserError` naming the file, row and column;
@@ -149,7 +135,7 @@ def read_readings(
             f"readings table {source} needs a duration_s column (or start_time and end_time) "
             "to know each window's length; add it"
         )
-    rows: list[ReadingRow] = []
+    rows: list[ManualWindow] = []
     for index, record in enumerate(frame.to_dict("records")):
         line = index + 2
 
@@ -238,14 +224,14 @@ def read_readings(
             else:
                 raise UserError(f"readings table {source}, row {line}: no reading; fill it in")
         except ChargingWindowError as exc:  # the battery charged: void, not an error
-            rows.append(ReadingRow(line, label, inferences, None, str(exc)))
+            rows.append(ManualWindow(label, inferences, None, str(exc)))
             continue
         if charging:
             rows.append(
-                ReadingRow(line, label, inferences, None, f"row {line} is marked charging: void")
+                ManualWindow(label, inferences, None, f"row {line} is marked charging: void")
             )
             continue
-        rows.append(ReadingRow(line, label, inferences, reading, None, start_wall_s, end_wall_s))
+        rows.append(ManualWindow(label, inferences, reading, None, start_wall_s, end_wall_s))
     if not rows:
         raise UserError(f"readings table {source} has no rows; fill it in")
     return rows

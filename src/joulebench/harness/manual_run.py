@@ -8,34 +8,21 @@ statistics, intervals and flags as a run the harness drove (idle rows give net f
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from statistics import median
 
 from joulebench.devices.base import EnergyReading
-from joulebench.devices.manual import FORMS, Form, ManualMeter, shortest_window_s
+from joulebench.devices.manual import (
+    FORMS,
+    Form,
+    ManualMeter,
+    ManualWindow,
+    shortest_window_s,
+)
 from joulebench.errors import UserError
 from joulebench.harness.result import Discarded, Flag, MeasureResult, Window
 from joulebench.harness.settings import make_settings
 from joulebench.harness.summary import build_result
-
-IDLE = "idle"
-
-
-@dataclass(frozen=True)
-class ManualWindow:
-    """One window a person measured: its reading, or the reason it is void."""
-
-    label: str
-    inferences: int
-    reading: EnergyReading | None
-    void_reason: str | None = None
-    start_wall_s: float | None = None
-    end_wall_s: float | None = None
-
-    @property
-    def is_idle(self) -> bool:
-        """True for an idle window (no inferences; gives the idle power for net figures)."""
-        return self.label.lower() == IDLE
 
 
 def _window(item: ManualWindow, index: int) -> Window:

@@ -21,14 +21,15 @@ from typing import Any, Literal
 from joulebench.clock import SYSTEM_CLOCK, Clock
 from joulebench.devices.base import EnergyReading
 from joulebench.devices.manual import (
+    IDLE,
     ChargingWindowError,
+    ManualWindow,
     average_reading,
     counter_reading,
     shortest_window_s,
 )
 from joulebench.devices.units import is_energy_unit, to_joules
 from joulebench.errors import InvalidReadingError, ResultsError, UserError
-from joulebench.harness.manual_run import IDLE, ManualWindow
 from joulebench.harness.stats import summarize
 
 PROGRESS_VERSION = 1

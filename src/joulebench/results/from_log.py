@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from joulebench.devices.manual import ChargingWindowError, energy_from_log
+from joulebench.devices.manual import IDLE, ChargingWindowError, ManualWindow, energy_from_log
 from joulebench.devices.meterlog import read_log
 from joulebench.errors import ResultsError
-from joulebench.harness.manual_run import IDLE, ManualWindow, manual_results
+from joulebench.harness.manual_run import manual_results
 from joulebench.results.frame import read_document
 from joulebench.results.store import build_document
 

@@ -15,11 +15,11 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from joulebench.errors import VariantError
+from joulebench.harness.machine import library_versions as installed_versions
 from joulebench.variants.base import size_on_disk
 
 RECORD = "joulebench-variant.json"
@@ -33,13 +33,7 @@ surgery of distillation and structured pruning is written for this layout."""
 
 def library_versions() -> dict[str, str | None]:
     """Versions of the libraries a build may use (None where not installed)."""
-    out: dict[str, str | None] = {}
-    for name in LIBRARIES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
+    return installed_versions(LIBRARIES)
 
 
 def read_record(folder: Path) -> dict[str, Any]:
