@@ -130,3 +130,12 @@ def test_batteries_lists_profiles_with_their_assumptions(capsys):
     assert rows["powerbank"]["path_efficiency"] == 0.85
     assert main(["batteries"]) == 0
     assert "custom:5000mAh@3.85V" in capsys.readouterr().out
+
+
+def test_a_view_equal_to_the_main_plot_is_not_drawn_twice(tmp_path, capsys):
+    args = ["report", str(REFERENCE), "--format", "png", "--out", str(tmp_path),
+            "--x", "energy_j", "--y", "accuracy"]  # fmt: skip
+    assert main(args) == 0, capsys.readouterr().err
+    names = sorted(p.name.split("-", 2)[-1] for p in tmp_path.glob("*.png"))
+    assert not any(n.endswith("accuracy-vs-energy.png") for n in names), names
+    assert any(n.endswith("accuracy-vs-latency.png") for n in names), names

@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 from joulebench.cli.format import format_frame
-from joulebench.cli.manual_common import SCOPES
+from joulebench.cli.manual_common import SCOPES, add_log_options
 from joulebench.reports.tables import figures_table
 from joulebench.results.frame import load
 from joulebench.results.from_log import document_from_log
@@ -32,13 +32,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--run", dest="run_file", required=True, help="the run's results file (JSON)"
     )
     parser.add_argument(
-        "--clock-offset-s",
-        type=float,
-        default=0.0,
-        help="added to the log's times to put them on the run's clock; for a log of elapsed "
-        "seconds, the Unix time it started (default 0)",
-    )
-    parser.add_argument(
         "--tz", default=None, help="time zone of the log's naive timestamps (default: local)"
     )
     parser.add_argument(
@@ -46,12 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--battery", default="phone", help="battery for the printed table")
     parser.add_argument("--out", default="results", help="results folder (default ./results)")
-    parser.add_argument(
-        "--battery-log",
-        action="store_true",
-        help="the log is a phone's own battery log (Android current_now in µA, negative while "
-        "discharging, with voltage_now): power is -V x I, and charging voids a window",
-    )
+    add_log_options(parser, "the run's clock")
     parser.set_defaults(run=run)
 
 

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from joulebench.cli.manual_common import add_manual_options, print_saved
+from joulebench.cli.manual_common import add_log_options, add_manual_options, print_saved
 from joulebench.devices.meterlog import read_log
 from joulebench.devices.readings import read_readings
 from joulebench.harness.manual_run import manual_results
@@ -61,18 +61,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="a USB/plug meter's log (CSV): rows with start_time and end_time get their "
         "energy from it",
     )
-    parser.add_argument(
-        "--clock-offset-s",
-        type=float,
-        default=0.0,
-        help="added to the log's times to put them on the table's clock (default 0)",
-    )
-    parser.add_argument(
-        "--battery-log",
-        action="store_true",
-        help="the log is a phone's own battery log (Android current_now in µA, negative while "
-        "discharging, with voltage_now): power is -V x I, and charging voids a window",
-    )
+    add_log_options(parser, "the table's clock")
     parser.set_defaults(run=run)
 
 

@@ -46,6 +46,23 @@ def add_manual_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="results", help="results folder (default ./results)")
 
 
+def add_log_options(parser: argparse.ArgumentParser, clock: str) -> None:
+    """--clock-offset-s and --battery-log, for the commands that read a meter's log."""
+    parser.add_argument(
+        "--clock-offset-s",
+        type=float,
+        default=0.0,
+        help=f"added to the log's times to put them on {clock}; for a log of elapsed "
+        "seconds, the Unix time it started (default 0)",
+    )
+    parser.add_argument(
+        "--battery-log",
+        action="store_true",
+        help="the log is a phone's own battery log (Android current_now in µA, negative while "
+        "discharging, with voltage_now): power is -V x I, and charging voids a window",
+    )
+
+
 def print_saved(path: Path, battery: str, missing: list[str], accuracy_from: str | None) -> None:
     """The saved document's figures as a table, its path, and what has no accuracy."""
     frame = load(path, battery=battery)

@@ -92,7 +92,7 @@ def write_report(
         elif kind in ("png", "svg"):
             save_scatter(frame, profile, path, x, y)
             paths.append(path)
-            paths.extend(save_views(frame, profile, out / stem, kind))
+            paths.extend(save_views(frame, profile, out / stem, kind, (x, y)))
             continue
         elif kind == "md":
             write_text(path, f"# {title}\n\n{markdown_table(table)}\n{notes}\n")

@@ -12,9 +12,7 @@ import pandas as pd
 
 from joulebench.batteries import Battery
 from joulebench.errors import ResultsError
-from joulebench.reports.axes import AXES
-from joulebench.reports.plots import BAR_VIEWS, VIEWS, bars, caption_lines, scatter
-from joulebench.reports.points import plot_rows
+from joulebench.reports.plots import BAR_VIEWS, bars, caption_lines, scatter, views_with_data
 from joulebench.reports.tables import figures_table
 
 
@@ -23,15 +21,10 @@ def figures(
 ) -> list[tuple[str, Any]]:
     """The page's figures, main first: (heading, plotly figure); views with no data left out."""
     out: list[tuple[str, Any]] = [("", scatter(frame, battery, x, y))]
-    for name, spec in VIEWS.items():
+    for name, spec in views_with_data(frame, (x, y)):
         if isinstance(spec, tuple):
-            if (spec[0], spec[1]) == (x, y) or plot_rows(frame, AXES[spec[0]], AXES[spec[1]]).empty:
-                continue
             out.append((name.replace("-", " "), scatter(frame, battery, *spec)))
         else:
-            columns = BAR_VIEWS[spec][1]
-            if all(pd.to_numeric(frame[c], errors="coerce").isna().all() for c in columns):
-                continue
             out.append((BAR_VIEWS[spec][0], bars(frame, spec)))
     return out
 

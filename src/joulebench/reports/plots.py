@@ -242,3 +242,18 @@ VIEWS: dict[str, tuple[str, str] | str] = {
     "memory": "memory",
 }
 """The report's further figures: name -> (x, y) of a scatter, or a bar view."""
+
+
+def views_with_data(
+    frame: pd.DataFrame, main: tuple[str, str] | None = None
+) -> list[tuple[str, tuple[str, str] | str]]:
+    """The further views (name, spec) that have data to draw, the main plot's pair left out."""
+    out: list[tuple[str, tuple[str, str] | str]] = []
+    for name, spec in VIEWS.items():
+        if isinstance(spec, tuple):
+            if spec == main or plot_rows(frame, AXES[spec[0]], AXES[spec[1]]).empty:
+                continue
+        elif all(pd.to_numeric(frame[c], errors="coerce").isna().all() for c in BAR_VIEWS[spec][1]):
+            continue
+        out.append((name, spec))
+    return out

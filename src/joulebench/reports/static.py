@@ -15,7 +15,7 @@ import pandas as pd
 
 from joulebench.batteries import Battery
 from joulebench.reports.axes import AXES
-from joulebench.reports.plots import BAR_VIEWS, ENERGY_AXES, VIEWS, caption_lines
+from joulebench.reports.plots import BAR_VIEWS, ENERGY_AXES, caption_lines, views_with_data
 from joulebench.reports.points import (
     POSSIBLY,
     axis_label,
@@ -206,18 +206,19 @@ def save_bars(frame: pd.DataFrame, view: str, path: Path) -> Path:
     return _save(figure, path)
 
 
-def save_views(frame: pd.DataFrame, battery: Battery, stem: Path, suffix: str) -> list[Path]:
+def save_views(
+    frame: pd.DataFrame,
+    battery: Battery,
+    stem: Path,
+    suffix: str,
+    main: tuple[str, str] | None = None,
+) -> list[Path]:
     """Every further view as ``<stem>-<view>.<suffix>``; a view with no data is left out."""
     paths = []
-    for name, spec in VIEWS.items():
+    for name, spec in views_with_data(frame, main):
         path = stem.parent / f"{stem.name}-{name}.{suffix}"
         if isinstance(spec, tuple):
-            if plot_rows(frame, AXES[spec[0]], AXES[spec[1]]).empty:
-                continue
             paths.append(save_scatter(frame, battery, path, *spec))
         else:
-            columns = BAR_VIEWS[spec][1]
-            if all(pd.to_numeric(frame[c], errors="coerce").isna().all() for c in columns):
-                continue
             paths.append(save_bars(frame, spec, path))
     return paths
