@@ -224,12 +224,17 @@ def test_record_through_stdin_with_a_redo_an_interruption_and_a_resume(
     # running without --resume refuses to clobber the unfinished recording
     assert main(args) == 1
     assert "unfinished" in capsys.readouterr().err
+    # an unfinished recording is not a result: the results folder still reports
+    (out / "laptop").mkdir()
+    (out / "laptop" / VARIANTS.name).write_bytes(VARIANTS.read_bytes())
+    assert len(load(out)) == 2
+    capsys.readouterr()
     # resume: window 3 (inference count typed), then two idle windows
     feed(monkeypatch, ["1008.3", "1012.2", "500", "1012.2", "1013.1", "1013.1", "1014.0"])
     assert main([*args, "--resume"]) == 0
     printed = capsys.readouterr().out
     assert "Resuming: 2 window(s)" in printed and "so far:" in printed
-    (path,) = only_results(out)
+    (path,) = [p for p in only_results(out) if "laptop" not in p.parts]
     frame = load(path)
     assert frame["energy_j"].iloc[0] == pytest.approx((4.1 + 4.2 + 3.9) / 3 * 3.6 / 500)
     assert frame["accuracy"].iloc[0] == pytest.approx(0.5)

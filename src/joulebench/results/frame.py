@@ -40,7 +40,13 @@ def _files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*.json") if not p.name.startswith("."))
+        # hidden files and folders hold work in progress (temporary files, unfinished
+        # recordings, build caches), never results
+        files = sorted(
+            p
+            for p in path.rglob("*.json")
+            if not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
         if not files:
             raise ResultsError(f"no results (*.json) under {path}; run `joulebench measure` first")
         return files
