@@ -10,12 +10,13 @@ Prints a table; asserts nothing.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+from common import parser, write_json
 from joulebench import measure
 from joulebench.devices import EstimateMeter, NvmlMeter, RaplMeter, SimulatedMeter
 from joulebench.devices.base import Availability, EnergyReading
@@ -84,15 +85,13 @@ def meter_cpu_share(make, seconds: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="short windows (for CI)")
-    args = parser.parse_args()
+    args = parser(__doc__, "short windows (for CI)").parse_args()
     windows, min_window_s = (3, 0.5) if args.quick else (7, 2.0)
 
     with tempfile.TemporaryDirectory() as tmp:
         tree = FakePowercap(Path(tmp), intel_layout(), update_s=0.05).start()
         try:
-            run_all(tree, windows, min_window_s)
+            rows = run_all(tree, windows, min_window_s)
         finally:
             tree.stop()
     print("ratio = median window throughput inside measure() / mean of bare before and after")
@@ -100,9 +99,11 @@ def main() -> None:
     print("the null row's (the fake tree's writer): a steadier bound on a meter's cost than the")
     print("ratio on a noisy machine")
     print("the fake RAPL tree's writer thread (every 50 ms) also runs during its row")
+    write_json(args.json, "overhead", {"windows": windows, "min_window_s": min_window_s,
+                                       "rows": rows})  # fmt: skip
 
 
-def run_all(tree: FakePowercap, windows: int, min_window_s: float) -> None:
+def run_all(tree: FakePowercap, windows: int, min_window_s: float) -> list[dict[str, Any]]:
     meters = {
         "null (protocol only)": NullMeter,
         "estimate": lambda: EstimateMeter(),
@@ -115,6 +116,7 @@ def run_all(tree: FakePowercap, windows: int, min_window_s: float) -> None:
     }
     print(f"{'meter':34} {'bare calls/s':>13} {'measured':>10} {'ratio':>7} {'meter CPU':>10}")
     baseline = None
+    rows = []
     for name, make in meters.items():
         meter = make()
         try:
@@ -132,6 +134,9 @@ def run_all(tree: FakePowercap, windows: int, min_window_s: float) -> None:
             f"{name:34} {bare:13.1f} {measured:10.1f} {measured / bare:7.3f} "
             f"{share - baseline:10.3%}"
         )
+        rows.append({"meter": name, "bare_calls_per_s": bare, "measured_calls_per_s": measured,
+                     "ratio": measured / bare, "meter_cpu_share": share - baseline})  # fmt: skip
+    return rows
 
 
 if __name__ == "__main__":

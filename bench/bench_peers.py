@@ -12,18 +12,16 @@ from PyPI (``pip install codecarbon zeus``); absent ones are reported as absent.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
-import json
 import logging
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from common import parser, write_json
 from joulebench import measure
 
 
@@ -138,10 +136,7 @@ def zeus_row(work: Callable[[int], None], calls: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="shorter (for CI)")
-    parser.add_argument("--json", default=None, help="also write the rows to this JSON file")
-    args = parser.parse_args()
+    args = parser(__doc__, "shorter (for CI)").parse_args()
     work = make_work()
     work(50)  # warm caches and BLAS threads
     bare = calls_per_s(work, 200)
@@ -169,10 +164,7 @@ def main() -> None:
             f"{row.get('how', '—')}"
         )
         print(f"{'':<11} {row.get('notes', '')}")
-    if args.json:
-        payload = {"bare_calls_per_s": bare, "calls": calls, "rows": rows}
-        Path(args.json).write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")
-        print(f"written: {args.json}")
+    write_json(args.json, "peers", {"bare_calls_per_s": bare, "calls": calls, "rows": rows})
 
 
 if __name__ == "__main__":

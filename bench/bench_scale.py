@@ -4,19 +4,21 @@ results store takes to load many runs. Prints figures; asserts nothing.
 1. ``measure_many`` over 1, 4, 16 and 64 workloads with a simulated meter on a fake clock: no
    real waiting, so the wall time is the harness's own bookkeeping (scheduling, statistics,
    flags), and the peak of Python allocations (tracemalloc) is its memory.
+   Then 4 workloads with 5, 20 and 80 windows each.
 2. ``joulebench.results.load`` over 10, 100 and 1 000 run documents (copies of a committed
    two-variant result): seconds and rows per second.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
+from common import parser, write_json
 from joulebench import measure_many
 from joulebench.devices import SimulatedMeter
 from joulebench.harness.telemetry import HostSnapshot
@@ -26,10 +28,13 @@ from joulebench.testing import BusyTrace, FakeClock
 REFERENCE = Path(__file__).parent.parent / "tests" / "data" / "variants-v1.json"
 
 
-def harness(counts: list[int], windows: int) -> None:
-    print(f"measure_many, simulated meter on a fake clock, {windows} windows each:")
-    print(f"  {'workloads':>9}  {'harness s':>9}  {'per workload ms':>15}  {'peak alloc MB':>13}")
-    for count in counts:
+def harness(sizes: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    """``measure_many`` for each (workloads, windows) in ``sizes``."""
+    print("measure_many, simulated meter on a fake clock:")
+    rows = []
+    print(f"  {'workloads':>9}  {'windows':>7}  {'harness s':>9}  {'per workload ms':>15}  "
+          f"{'peak alloc MB':>13}")  # fmt: skip
+    for count, windows in sizes:
         clock = FakeClock()
         trace = BusyTrace(clock, 5.0, 25.0)
         meter = SimulatedMeter(trace, noise_frac=0.02, seed=1, clock=clock)
@@ -43,14 +48,18 @@ def harness(counts: list[int], windows: int) -> None:
         elapsed_s = time.perf_counter() - start
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        print(f"  {count:>9}  {elapsed_s:>9.3f}  {elapsed_s / count * 1000:>15.1f}  "
+        print(f"  {count:>9}  {windows:>7}  {elapsed_s:>9.3f}  {elapsed_s / count * 1000:>15.1f}  "
               f"{peak / 1e6:>13.2f}")  # fmt: skip
+        rows.append({"workloads": count, "windows": windows, "harness_s": elapsed_s,
+                     "peak_alloc_bytes": peak})  # fmt: skip
+    return rows
 
 
-def loading(counts: list[int]) -> None:
+def loading(counts: list[int]) -> list[dict[str, Any]]:
     document = json.loads(REFERENCE.read_text())
     print("results.load over N run documents (2 variants each):")
     print(f"  {'runs':>6}  {'seconds':>8}  {'rows/s':>8}")
+    rows = []
     for count in counts:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / document["machine_id"]
@@ -62,14 +71,18 @@ def loading(counts: list[int]) -> None:
             frame = load(tmp)
             elapsed_s = time.perf_counter() - start
         print(f"  {count:>6}  {elapsed_s:>8.3f}  {len(frame) / elapsed_s:>8.0f}")
+        rows.append({"runs": count, "seconds": elapsed_s, "rows": len(frame)})
+    return rows
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="smaller sizes (for CI)")
-    args = parser.parse_args()
-    harness([1, 4, 16] if args.quick else [1, 4, 16, 64], 5)
-    loading([10, 100] if args.quick else [10, 100, 1000])
+    args = parser(__doc__, "smaller sizes (for CI)").parse_args()
+    counts = [1, 4, 16] if args.quick else [1, 4, 16, 64]
+    results = {
+        "harness": harness([(n, 5) for n in counts] + [(4, 20), (4, 80)]),
+        "loading": loading([10, 100] if args.quick else [10, 100, 1000]),
+    }
+    write_json(args.json, "scale", results)
 
 
 if __name__ == "__main__":

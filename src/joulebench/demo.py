@@ -131,6 +131,35 @@ def _build_once(final: Path, build: Callable[[Path], Any]) -> Path:
     return final
 
 
+def demo_root(plan: DemoPlan, cache_dir: Path | None = None) -> Path:
+    """The cache folder of this plan's demo models."""
+    return Path(cache_dir or platformdirs.user_cache_dir("joulebench")) / "demo" / cache_key(plan)
+
+
+def demo_base(
+    plan: DemoPlan,
+    task: TextClassification,
+    *,
+    cache_dir: Path | None = None,
+    on_event: Callable[[Event], None] = lambda e: None,
+) -> Path:
+    """The fine-tuned base classifier of the demo (trained once, then taken from the cache)."""
+    from joulebench.variants.train import fine_tune
+
+    train = task.split().train
+
+    def train_base(out: Path) -> None:
+        on_event(Event("build", "base", f"fine-tuning MiniLM on {len(train)} BBC News articles"))
+
+        def progress(step: int, steps: int, loss: float) -> None:
+            if step == steps or step % max(1, steps // 10) == 0:
+                on_event(Event("train", "base", f"step {step}/{steps}, loss {loss:.3f}"))
+
+        fine_tune(encoder_folder(), train, out, plan.train, progress=progress)
+
+    return _build_once(demo_root(plan, cache_dir) / "base", train_base)
+
+
 DEMO_VARIANTS = 10
 """How many variants the demo measures: the base and one of each method (LoRA twice)."""
 
@@ -148,22 +177,11 @@ def build_demo_variants(
     or has no kernel here): those are reported, and the others go on.
     """
     from joulebench.variants import builders
-    from joulebench.variants.train import fine_tune
 
-    root = Path(cache_dir or platformdirs.user_cache_dir("joulebench")) / "demo" / cache_key(plan)
+    root = demo_root(plan, cache_dir)
     encoder = encoder_folder()
     train = task.split().train
-
-    def train_base(out: Path) -> None:
-        on_event(Event("build", "base", f"fine-tuning MiniLM on {len(train)} BBC News articles"))
-
-        def progress(step: int, steps: int, loss: float) -> None:
-            if step == steps or step % max(1, steps // 10) == 0:
-                on_event(Event("train", "base", f"step {step}/{steps}, loss {loss:.3f}"))
-
-        fine_tune(encoder, train, out, plan.train, progress=progress)
-
-    base = _build_once(root / "base", train_base)
+    base = demo_base(plan, task, cache_dir=cache_dir, on_event=on_event)
     out = root / "variants"
     specs = [VariantSpec(name="base-fp32", method="base", backend="torch", path=base)]
     failures: list[VariantFailure] = []

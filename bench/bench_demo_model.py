@@ -1,0 +1,125 @@
+"""The quick demo's base model (MiniLM fine-tuned on BBC News) measured by joulebench itself.
+
+1. Overhead: inferences per second in a bare loop in this process (the same batches, threads
+   and back-end) vs inside ``run_variants`` (its spawned worker, the meter in the parent),
+   for every meter available here. The bare loop runs before and after each meter; the ratio
+   divides the worker's median window throughput by their mean. Goal: >= 0.99.
+2. Time to a trustworthy figure: wall time until energy per inference has a 95% interval of
+   +-2% or less, with adaptive stopping (``target_ci=0.02``: 2 windows, then one more round
+   at a time until met, or 10 minutes: 1 with --quick) vs a fixed 5 and 10 windows, whose
+   interval is whatever it came out.
+
+The model is the quick demo's (trained once, cached; CI runs the demo first). Prints tables
+(``--json FILE`` writes them too); asserts nothing.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any
+
+from common import parser, write_json
+from joulebench.demo import QUICK, demo_base, demo_task
+from joulebench.devices.registry import probe_all
+from joulebench.harness.variant_run import default_threads, run_variants
+from joulebench.variants.load import load_variant
+from joulebench.variants.spec import VariantSpec
+
+BATCH = QUICK.batch_size
+TARGET = 0.02
+
+
+def bare_rate(model: Any, batches: list[list[str]], seconds: float) -> float:
+    """Inferences per second of ``model.predict`` over ``batches`` for about ``seconds``."""
+    done, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for batch in batches:
+            model.predict(batch)
+            done += len(batch)
+    return done / (time.perf_counter() - start)
+
+
+def available_meters() -> list[str]:
+    """Every meter that works here; the simulated one is skipped (it reads no hardware)."""
+    return [s.name for s in probe_all() if s.available and s.name != "simulated"]
+
+
+def measured(spec: VariantSpec, meter: str, **settings: Any) -> tuple[Any, float]:
+    task = demo_task(QUICK)
+    start = time.perf_counter()
+    run = run_variants(
+        [spec], task, meter=meter, batch_size=BATCH, max_length=QUICK.max_length, **settings
+    )
+    elapsed_s = time.perf_counter() - start
+    if run.failures:
+        raise SystemExit(f"bench: the base model failed: {run.failures[0].error}")
+    return run.results[0], elapsed_s
+
+
+def overhead(spec: VariantSpec, meters: list[str], quick: bool) -> list[dict[str, Any]]:
+    texts = demo_task(QUICK).split().test.texts
+    batches = [list(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]
+    model = load_variant(spec, threads=default_threads(), max_length=QUICK.max_length)
+    bare_rate(model, batches[:2], 1.0)  # warm up
+    seconds = 5.0 if quick else 20.0
+    window_s = 1.0 if quick else 5.0
+    print(f"overhead: {spec.name}, batch {BATCH}, {default_threads()} threads, "
+          f"{'5 windows of ' + str(window_s) + ' s'}")  # fmt: skip
+    print(f"  {'meter':<10} {'bare inf/s':>10} {'measured':>9} {'ratio':>6}")
+    rows = []
+    for meter in meters:
+        before = bare_rate(model, batches, seconds)
+        result, _ = measured(spec, meter, windows=5, min_window_s=window_s, seed=0)
+        after = bare_rate(model, batches, seconds)
+        inside = statistics.median(w.calls * BATCH / w.duration_s for w in result.energy.windows)
+        bare = (before + after) / 2
+        rows.append({"meter": meter, "bare_per_s": bare, "before_per_s": before,
+                     "after_per_s": after, "measured_per_s": inside,
+                     "ratio": inside / bare})  # fmt: skip
+        print(f"  {meter:<10} {bare:>10.1f} {inside:>9.1f} {inside / bare:>6.3f}")
+    return rows
+
+
+def time_to_interval(spec: VariantSpec, meter: str, quick: bool) -> list[dict[str, Any]]:
+    window_s = 0.5 if quick else 2.0
+    schemes = {
+        "adaptive (target 2%)": {
+            "windows": 2,
+            "target_ci": TARGET,
+            "max_time_s": 60.0 if quick else 600.0,
+        },
+        "fixed 5 windows": {"windows": 5},
+        "fixed 10 windows": {"windows": 10},
+    }
+    print(f"time to a +-{TARGET:.0%} interval: {spec.name}, meter {meter}, windows of "
+          f"{window_s} s (wall time includes loading the model in its worker)")  # fmt: skip
+    print(f"  {'scheme':<22} {'wall s':>7} {'windows':>7} {'+-95%':>7} {'met':>5}")
+    rows = []
+    for name, settings in schemes.items():
+        result, elapsed_s = measured(spec, meter, min_window_s=window_s, seed=0, **settings)
+        energy = result.energy_per_inference_j
+        met = energy.rel_ci95 <= TARGET
+        rows.append({"scheme": name, "wall_s": elapsed_s, "windows": energy.n,
+                     "rel_ci95": energy.rel_ci95, "met": met,
+                     "energy_per_inference_j": energy.mean})  # fmt: skip
+        print(f"  {name:<22} {elapsed_s:>7.1f} {energy.n:>7} {energy.rel_ci95:>7.2%} "
+              f"{'yes' if met else 'no':>5}")  # fmt: skip
+    return rows
+
+
+def main() -> None:
+    args = parser(__doc__, "shorter windows (for CI)").parse_args()
+    base = demo_base(QUICK, demo_task(QUICK))
+    spec = VariantSpec(name="base-fp32", method="base", backend="torch", path=base)
+    meters = available_meters()
+    results = {
+        "model": str(base),
+        "overhead": overhead(spec, meters, args.quick),
+        "time_to_interval": {m: time_to_interval(spec, m, args.quick) for m in meters},
+    }
+    write_json(args.json, "demo_model", results)
+
+
+if __name__ == "__main__":
+    main()
