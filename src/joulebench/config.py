@@ -25,6 +25,17 @@ Example::
     backend = "onnxruntime"
     path = "runs/onnx"
 
+    [[variants]]                 # any Python callable: batch of inputs -> predictions
+    name = "my-cnn"
+    family = "cnn"
+    function = "mypackage.models:predict"     # or "models.py:predict", next to this file
+    batch_size = 64
+
+Image and array tasks: ``data = "digits"`` (built in), a folder of class folders of images,
+or a ``.npz`` file with arrays ``x`` and ``y``. A task of your own:
+``metric = "mymetrics.py:map50"`` (``metric(predictions, labels) -> float``) with
+``higher_is_better``; ``test_fraction = 1.0`` scores every example.
+
     [meter]
     name = "auto"
 
@@ -66,14 +77,25 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class TaskConfig(_Frozen):
-    """The data and the held-out split."""
+BUILTIN_DATA = ("bbc-news", "digits")
 
-    data: str = Field(description="'bbc-news', or a CSV/TSV/JSONL/JSON file")
+
+class TaskConfig(_Frozen):
+    """The data, the held-out split, and the metric when it is not a classifier's."""
+
+    data: str = Field(
+        description="'bbc-news', 'digits', a CSV/TSV/JSONL/JSON file of texts, a .npz file "
+        "(x, y) or a folder of class folders of images"
+    )
     text_column: str = "text"
     label_column: str = "label"
     labels: list[str] | None = None
-    test_fraction: float = Field(0.25, gt=0, lt=1)
+    image_size: tuple[int, int] | None = None
+    metric: str | None = Field(None, description="'module:function' scoring predictions")
+    metric_name: str | None = None
+    higher_is_better: bool = True
+    bootstrap: int = Field(200, ge=0)
+    test_fraction: float = Field(0.25, gt=0, le=1)
     max_test: int | None = Field(None, gt=0)
     max_train: int | None = Field(None, gt=0)
     seed: int = 0
@@ -150,15 +172,35 @@ def _explain(path: Path, exc: ValidationError) -> str:
     return f"{path}: {where}: {error['msg']} (got {error.get('input')!r}){more}"
 
 
+def _path(text: str, folder: Path) -> str:
+    candidate = Path(text).expanduser()
+    return str(candidate if candidate.is_absolute() else folder / candidate)
+
+
+def _reference(text: str, folder: Path) -> str:
+    """``file.py:function`` relative to the experiment's folder; ``module:function`` as is."""
+    module, sep, attribute = text.rpartition(":")
+    return f"{_path(module, folder)}:{attribute}" if sep and module.endswith(".py") else text
+
+
 def _resolve(raw: dict[str, Any], folder: Path) -> dict[str, Any]:
     for variant in raw.get("variants", []) or []:
-        if isinstance(variant, dict) and isinstance(variant.get("path"), str):
-            candidate = Path(variant["path"]).expanduser()
-            variant["path"] = str(candidate if candidate.is_absolute() else folder / candidate)
+        if not isinstance(variant, dict):
+            continue
+        if isinstance(variant.get("path"), str):
+            variant["path"] = _path(variant["path"], folder)
+        for key in ("function", "loader"):
+            if isinstance(variant.get(key), str):
+                variant[key] = _reference(variant[key], folder)
+        if isinstance(variant.get("files"), list):
+            variant["files"] = [_path(f, folder) if isinstance(f, str) else f
+                                for f in variant["files"]]  # fmt: skip
     task = raw.get("task")
-    if isinstance(task, dict) and isinstance(task.get("data"), str) and task["data"] != "bbc-news":
-        candidate = Path(task["data"]).expanduser()
-        task["data"] = str(candidate if candidate.is_absolute() else folder / candidate)
+    if isinstance(task, dict):
+        if isinstance(task.get("data"), str) and task["data"] not in BUILTIN_DATA:
+            task["data"] = _path(task["data"], folder)
+        if isinstance(task.get("metric"), str):
+            task["metric"] = _reference(task["metric"], folder)
     return raw
 
 

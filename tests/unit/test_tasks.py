@@ -94,7 +94,8 @@ def test_score_refuses_labels_the_data_does_not_have():
     with pytest.raises(UserError, match="not a label index"):
         task.score([7] * len(test), test)
     scores = task.score(list(test.labels), test)
-    assert scores["accuracy"].value == 1.0 and scores["macro_f1"] == 1.0
+    assert scores.accuracy.value == 1.0 and scores.macro_f1 == 1.0
+    assert scores.primary.name == "accuracy" and "top5_accuracy" not in scores.metrics
 
 
 def test_bbc_news_loads_in_sorted_label_order_when_installed():

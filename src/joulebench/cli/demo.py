@@ -1,4 +1,5 @@
-"""``joulebench demo``: MiniLM fine-tuned on BBC News, four variants measured, a battery plot.
+"""``joulebench demo``: MiniLM fine-tuned on BBC News, ten variants measured, a battery plot.
+``joulebench demo --images``: different image models on scikit-learn's digits, one plot.
 
 Needs no network: the encoder and the data come from PyPI packages (see joulebench.demo).
 Prints the meters on this machine, builds (or reuses) the variants, measures them interleaved
@@ -23,13 +24,21 @@ from joulebench.results.store import ensure_writable
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the subcommand."""
     parser = subparsers.add_parser(
-        "demo", help="fine-tune MiniLM on BBC News, measure 4 variants, plot the battery trade-off"
+        "demo",
+        help="fine-tune MiniLM on BBC News, measure 10 variants, plot the battery trade-off "
+        "(--images: different image models on 8x8 digits)",
     )
     add_meter_options(parser)
     parser.add_argument(
         "--quick",
         action="store_true",
         help="smaller data and shorter windows (a few minutes on 2 cores)",
+    )
+    parser.add_argument(
+        "--images",
+        action="store_true",
+        help="the image demo instead: CNNs at 3 resolutions, an MLP and a logistic regression "
+        "on scikit-learn's 8x8 digits (a minute or two)",
     )
     parser.add_argument("--battery", default="phone", help="battery profile for the plot")
     parser.add_argument("--out", default="results", help="results folder (default ./results)")
@@ -49,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         print(format_meters(probe_all()))
         print()
     out = ensure_writable(Path(args.out))
+    if args.images:
+        return _images(args, out, start)
     plan = QUICK if args.quick else FULL
     task = demo_task(plan)
     with progress_for(args.quiet or args.json, DEMO_VARIANTS, plan.windows) as events:
@@ -81,4 +92,39 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         return code
     print(f"Wall time: {time.perf_counter() - start:.0f} s")
+    return code
+
+
+IMAGE_BATCH = 64
+
+
+def _images(args: argparse.Namespace, out: Path, start: float) -> int:
+    """The image demo: the digits' different models, measured and plotted together."""
+    from joulebench.examples.digits import RESOLUTIONS, build_digits_variants, digits_task
+
+    task = digits_task()
+    with progress_for(args.quiet or args.json, len(RESOLUTIONS) + 2, 5) as events:
+        specs = build_digits_variants(
+            task, cache_dir=Path(args.cache_dir) if args.cache_dir else None, on_event=events
+        )
+        variant_run, path, report, table = measure_save_report(
+            specs,
+            task,
+            out=out,
+            reports=Path(args.reports),
+            battery=args.battery,
+            title="joulebench image demo: digits (8x8), different models",
+            on_event=events,
+            extra={"demo": "images-quick" if args.quick else "images"},
+            meter=args.meter,
+            batch_size=IMAGE_BATCH,
+            meter_options=meter_options(args),
+            windows=5,
+            min_window_s=0.5 if args.quick else None,
+            warmup_s=0.5 if args.quick else 2.0,
+            seed=0,
+        )
+    code = print_outcome(variant_run, table, path, report, as_json=args.json)
+    if not args.json:
+        print(f"Wall time: {time.perf_counter() - start:.0f} s")
     return code

@@ -16,13 +16,13 @@ from joulebench.harness.runner import Event
 from joulebench.harness.variant_run import VariantFailure, VariantRun, run_variants
 from joulebench.results.frame import read_document
 from joulebench.results.store import save_variants
-from joulebench.tasks.text_classification import TextClassification
+from joulebench.tasks.base import Task
 from joulebench.variants.spec import VariantSpec
 
 
 def measure_save_report(
     specs: Sequence[VariantSpec],
-    task: TextClassification,
+    task: Task,
     *,
     out: Path,
     reports: Path,
@@ -39,19 +39,7 @@ def measure_save_report(
     """
     variant_run = run_variants(specs, task, on_event=on_event, **run_options)
     variant_run.failures[:0] = list(build_failures)
-    split = task.split()
-    path = save_variants(
-        variant_run,
-        out,
-        task={
-            "name": task.name,
-            "data": task.data.source,
-            "train": len(split.train),
-            "test": len(split.test),
-            "labels": list(task.data.label_names),
-        },
-        extra=extra,
-    )
+    path = save_variants(variant_run, out, task=task.describe(), extra=extra)
     reports_written, table = write_report(path, reports, battery, title)
     report = reports_written[0]
     return variant_run, path, report, table
@@ -74,9 +62,7 @@ def print_outcome(
     else:
         print(table)
     for failure in variant_run.failures:
-        print(
-            f"joulebench: error: variant {failure.name!r} failed: {failure.error}", file=sys.stderr
-        )
+        print(f"joulebench: error: {failure.line}", file=sys.stderr)
     if not as_json:
         print(f"Results: {path}")
         print(f"Report:  {report}")

@@ -75,10 +75,10 @@ def write_report(
     axis(x), axis(y)  # an unknown figure is one line before anything is read
     profile = battery(battery_spec)
     frame = load(results, battery=profile)
-    frame = frame[frame["accuracy"].notna()]
+    frame = frame[frame["score"].notna()]
     if frame.empty:
         raise UserError(
-            f"{results} holds no model runs with accuracy (only plain `measure` runs); "
+            f"{results} holds no model runs with a score (only plain `measure` runs); "
             "run `joulebench demo` or `joulebench run` first"
         )
     stem = frame["run_id"].iloc[0] if frame["run_id"].nunique() == 1 else "report"

@@ -9,8 +9,7 @@ from joulebench.cli.pipeline import measure_save_report, print_outcome, progress
 from joulebench.config import Experiment, load_experiment
 from joulebench.devices.registry import check_meter_name
 from joulebench.results.store import ensure_writable
-from joulebench.tasks.data import builtin, load_table
-from joulebench.tasks.text_classification import TextClassification
+from joulebench.tasks.configured import task_from_config
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -29,27 +28,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--json", action="store_true", help="print the results document as JSON (no progress bars)"
     )
     parser.set_defaults(run=run)
-
-
-def task_of(experiment: Experiment) -> TextClassification:
-    """The task an experiment describes."""
-    spec = experiment.task
-    if spec.data in ("bbc-news",):
-        data = builtin(spec.data)
-    else:
-        data = load_table(
-            spec.data,
-            text_column=spec.text_column,
-            label_column=spec.label_column,
-            label_names=spec.labels,
-        )
-    return TextClassification(
-        data,
-        test_fraction=spec.test_fraction,
-        max_test=spec.max_test,
-        max_train=spec.max_train,
-        seed=spec.seed,
-    )
 
 
 def meter_options_of(experiment: Experiment) -> dict[str, object]:
@@ -76,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         meter = experiment.meter.model_copy(update={"name": check_meter_name(args.meter)})
         experiment = experiment.model_copy(update={"meter": meter})
     out = ensure_writable(Path(args.out))
-    task = task_of(experiment)
+    task = task_from_config(experiment.task)
     settings = experiment.protocol.model_dump()
     quiet = args.quiet or args.json
     with progress_for(quiet, len(experiment.variants), experiment.protocol.windows) as events:

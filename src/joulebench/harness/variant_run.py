@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 
 from joulebench.devices.estimate import cpu_time_of
-from joulebench.errors import MeasurementError, VariantError
+from joulebench.errors import MeasurementError, UserError, VariantError
 from joulebench.harness.result import MeasureResult
 from joulebench.harness.runner import Event, measure_many
 from joulebench.harness.stats import Summary
 from joulebench.harness.worker import Worker, WorkerDied, WorkerJob, WorkerReady
 from joulebench.tasks.base import Task
-from joulebench.tasks.metrics import Accuracy
+from joulebench.tasks.metrics import Accuracy, Scores
 from joulebench.variants.spec import VariantSpec
 
 
@@ -33,8 +33,7 @@ class VariantResult:
     spec: VariantSpec
     batch_size: int
     threads: int
-    accuracy: Accuracy
-    macro_f1: float
+    scores: Scores
     latency_p50_s: float
     latency_p95_s: float
     latency_p99_s: float
@@ -47,6 +46,16 @@ class VariantResult:
     details: dict[str, Any]
     energy: MeasureResult
     """Per call = per batch of ``batch_size``; use the ``*_per_inference_j`` properties."""
+
+    @property
+    def accuracy(self) -> Accuracy | None:
+        """A classifier's accuracy with its Wilson interval (None for other tasks)."""
+        return self.scores.accuracy
+
+    @property
+    def macro_f1(self) -> float | None:
+        """A classifier's macro-F1 (None for other tasks)."""
+        return self.scores.macro_f1
 
     @property
     def energy_per_inference_j(self) -> Summary:
@@ -66,6 +75,13 @@ class VariantFailure:
 
     name: str
     error: str
+
+    @property
+    def line(self) -> str:
+        """The failure as one line that names the variant once."""
+        if self.error.startswith(f"variant {self.name!r}"):
+            return self.error
+        return f"variant {self.name!r} failed: {self.error}"
 
 
 @dataclass
@@ -102,14 +118,24 @@ def _start(
     job: Callable[[VariantSpec], WorkerJob],
     run: VariantRun,
     emit: Callable[[Event], None],
+    score: Callable[[Any], Scores],
 ) -> dict[str, tuple[Worker, WorkerReady]]:
-    """Start workers one after another, so each one's latencies are timed alone."""
+    """Start workers one after another, so each one's latencies are timed alone; score each
+    one's predictions before any energy is measured (a variant that cannot be scored is a
+    failure, and is not measured)."""
     ready: dict[str, tuple[Worker, WorkerReady]] = {}
     for spec in specs:
         emit(Event("load", spec.name, f"loading and scoring ({spec.backend})"))
         worker = Worker(job(spec))
         try:
-            ready[spec.name] = (worker, worker.ready())
+            answer = worker.ready()
+            try:
+                answer.scores = score(answer.predictions)
+            except UserError as exc:
+                raise VariantError(
+                    f"variant {spec.name!r}: its predictions cannot be scored: {exc}"
+                ) from None
+            ready[spec.name] = (worker, answer)
         except (VariantError, WorkerDied) as exc:
             worker.close()
             run.failures.append(VariantFailure(spec.name, str(exc)))
@@ -141,28 +167,26 @@ def run_variants(
     run = VariantRun()
 
     def job(spec: VariantSpec) -> WorkerJob:
-        return WorkerJob(spec, split.test.texts, batch_size, threads, device, max_length)
+        size = spec.batch_size or batch_size
+        return WorkerJob(spec, split.test.inputs, size, threads, device, max_length)
 
-    live = _start(specs, job, run, on_event)
+    live = _start(specs, job, run, on_event, lambda p: task.score(p, split.test))
     try:
         energies = _measure(live, run, meter, meter_options, on_event, settings)
         for name, (worker, ready) in live.items():
             if name not in energies:
                 continue
-            scores = task.score(ready.predictions, split.test)
             memory = worker.memory()
-            p50, p95, p99 = _latencies(ready, len(split.test), batch_size)
+            size = worker.job.batch_size
+            p50, p95, p99 = _latencies(ready, len(split.test), size)
             energy = energies[name]
-            throughput = float(
-                np.mean([w.calls * batch_size / w.duration_s for w in energy.windows])
-            )
+            throughput = float(np.mean([w.calls * size / w.duration_s for w in energy.windows]))
             run.results.append(
                 VariantResult(
-                    spec=live[name][0].job.spec,
-                    batch_size=batch_size,
+                    spec=worker.job.spec,
+                    batch_size=size,
                     threads=threads,
-                    accuracy=scores["accuracy"],
-                    macro_f1=scores["macro_f1"],
+                    scores=ready.scores,
                     latency_p50_s=p50,
                     latency_p95_s=p95,
                     latency_p99_s=p99,

@@ -12,18 +12,22 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import os
+import pickle
 import signal
 import sys
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+import numpy as np
+
 from joulebench.errors import JoulebenchError, VariantError, WorkloadError
 from joulebench.harness.memory import peak_rss_bytes
 from joulebench.variants.spec import VariantSpec
+from joulebench.variants.user import WORKER_ENV
 
 READY_TIMEOUT_S = 1800.0
 POLL_S = 0.5
@@ -32,10 +36,13 @@ ACCURACY_WARMUP_BATCHES = 2
 
 @dataclass(frozen=True)
 class WorkerJob:
-    """What a worker needs: the variant, the test texts, the batch size and the threads."""
+    """What a worker needs: the variant, the test inputs, the batch size and the threads.
+
+    ``inputs``: texts, a numpy array (first axis = example) or a list of per-example objects.
+    """
 
     spec: VariantSpec
-    texts: tuple[str, ...]
+    inputs: Any
     batch_size: int
     threads: int
     device: str = "cpu"
@@ -46,7 +53,8 @@ class WorkerJob:
 class WorkerReady:
     """What a worker reports once loaded: predictions, per-batch latencies, what it is."""
 
-    predictions: list[int]
+    predictions: Any
+    """One per example: a list (labels, objects) or an array (labels, or scores per class)."""
     latencies_s: list[float]
     backend: str
     params: int | None
@@ -54,10 +62,52 @@ class WorkerReady:
     details: dict[str, Any] = field(default_factory=dict)
     load_s: float = 0.0
     rss_after_load_bytes: int | None = None
+    scores: Any = None
+    """The task's scores of ``predictions``, set by the parent (``tasks.metrics.Scores``)."""
 
 
-def _batches(texts: Sequence[str], size: int) -> list[list[str]]:
-    return [list(texts[i : i + size]) for i in range(0, len(texts), size)]
+def _batches(inputs: Any, size: int) -> list[Any]:
+    """Consecutive batches of ``size`` (an array stays an array; other sequences are lists)."""
+    if hasattr(inputs, "shape"):
+        return [inputs[i : i + size] for i in range(0, len(inputs), size)]
+    return [list(inputs[i : i + size]) for i in range(0, len(inputs), size)]
+
+
+def _as_rows(name: str, out: Any, expected: int) -> Any:
+    """A batch's output as one item per example (numpy for tensors); refuses any other count."""
+    if hasattr(out, "detach") and hasattr(out, "cpu"):  # a torch tensor
+        out = out.detach().cpu().numpy()
+    if isinstance(out, np.ndarray):
+        count = out.shape[0] if out.ndim else None
+    elif isinstance(out, (list, tuple)):
+        count = len(out)
+    else:
+        raise VariantError(
+            f"variant {name!r} returned a {type(out).__name__} for a batch of {expected}; "
+            "return one prediction per example (a list, a numpy array or a tensor)"
+        )
+    if count != expected:
+        shape = f"shape {out.shape}" if isinstance(out, np.ndarray) else f"{count} items"
+        raise VariantError(
+            f"variant {name!r} returned {shape} for a batch of {expected}; return one "
+            "prediction per example: labels (n,), scores (n, classes) or n objects"
+        )
+    return out
+
+
+def _join(name: str, parts: list[Any]) -> Any:
+    """Every batch's output as one array (when they stack) or one list."""
+    if parts and all(isinstance(p, np.ndarray) for p in parts):
+        try:
+            return np.concatenate(parts)
+        except ValueError:
+            raise VariantError(
+                f"variant {name!r} returned arrays of different shapes for different batches "
+                f"({parts[0].shape[1:]} and {parts[-1].shape[1:]} per example); return the "
+                "same shape for every batch"
+            ) from None
+    return [item for part in parts for item in (part.tolist() if isinstance(part, np.ndarray)
+                                                else part)]  # fmt: skip
 
 
 def _set_threads(threads: int) -> None:
@@ -88,9 +138,12 @@ def _serve(conn: Connection, job: WorkerJob) -> None:
     # Ctrl-C is the parent's to handle: it saves what it has, then stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _set_threads(job.threads)
+    os.environ[WORKER_ENV] = "1"
     try:
+        from joulebench.variants.base import prepare
         from joulebench.variants.load import load_variant
 
+        stage = "loading"
         t0 = time.perf_counter()
         model = load_variant(
             job.spec, device=job.device, threads=job.threads, max_length=job.max_length
@@ -99,46 +152,52 @@ def _serve(conn: Connection, job: WorkerJob) -> None:
         torch = sys.modules.get("torch")
         if torch is not None:
             torch.set_num_threads(job.threads)
-        batches = _batches(job.texts, job.batch_size)
+        sizes = [len(b) for b in _batches(job.inputs, job.batch_size)]
+        stage = "preparing the batches (its loader)"
+        batches = [prepare(model, b) for b in _batches(job.inputs, job.batch_size)]
+        stage = "predicting"
         for batch in batches[:ACCURACY_WARMUP_BATCHES]:
             model.predict(batch)
-        predictions: list[int] = []
+        parts: list[Any] = []
         latencies_s: list[float] = []
-        for batch in batches:
+        for batch, size in zip(batches, sizes, strict=True):
             start = time.perf_counter()
             out = model.predict(batch)
             latencies_s.append(time.perf_counter() - start)
-            if len(out) != len(batch):
-                raise VariantError(
-                    f"variant {job.spec.name!r} returned {len(out)} predictions for a batch of "
-                    f"{len(batch)}"
-                )
-            predictions.extend(out)
+            parts.append(_as_rows(job.spec.name, out, size))
         info = model.info
-        conn.send(
-            (
-                "ready",
-                WorkerReady(
-                    predictions,
-                    latencies_s,
-                    info.backend,
-                    info.params,
-                    info.size_bytes,
-                    dict(info.details),
-                    load_s,
-                    peak_rss_bytes(),
-                ),
-            )
+        ready = WorkerReady(
+            _join(job.spec.name, parts),
+            latencies_s,
+            info.backend,
+            info.params,
+            info.size_bytes,
+            dict(info.details),
+            load_s,
+            peak_rss_bytes(),
         )
+        try:
+            conn.send(("ready", ready))
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            raise VariantError(
+                f"variant {job.spec.name!r}: its predictions cannot be sent back from the "
+                f"worker ({type(exc).__name__}: {exc}); return numbers, arrays, lists or dicts"
+            ) from None
     except JoulebenchError as exc:
         conn.send(("error", str(exc)))
         return
     except Exception as exc:
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        fix = (
+            "call it on one batch of the task's inputs to see the traceback"
+            if stage == "predicting"
+            else "load it alone to see the traceback (JOULEBENCH_DEBUG=1 prints it)"
+        )
         conn.send(
             (
                 "error",
-                f"variant {job.spec.name!r} failed while loading or scoring: "
-                f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}",
+                f"variant {job.spec.name!r} raised {type(exc).__name__}: {first} while "
+                f"{stage}; {fix}\n{traceback.format_exc(limit=3)}",
             )
         )
         return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -72,7 +72,18 @@ AXES: dict[str, Axis] = {
     "model_size_bytes": Axis("model_size_bytes", "size on disk (MB)", 1e-6, False, True),
     "params": Axis("params", "parameters (millions)", 1e-6, False, True),
     "macro_f1": Axis("macro_f1", "macro F1", 1.0, True, False),
+    "top5_accuracy": Axis(
+        "top5_accuracy",
+        "top-5 accuracy (%)",
+        100.0,
+        True,
+        False,
+        "top5_accuracy_ci_low",
+        "top5_accuracy_ci_high",
+    ),
+    "score": Axis("score", "score", 1.0, True, False, "score_low", "score_high"),
 }
+"""``score`` is each task's primary metric; its label and direction come from the results."""
 
 
 def axis(name: str) -> Axis:
@@ -80,6 +91,33 @@ def axis(name: str) -> Axis:
     if name not in AXES:
         raise UserError(f"unknown figure {name!r} for a plot axis; choose from {', '.join(AXES)}")
     return AXES[name]
+
+
+def resolve(name: str, frame: pd.DataFrame) -> Axis:
+    """The axis ``name`` for ``frame``: ``score`` takes its metric's name and direction from
+    the results, and ``accuracy`` becomes ``score`` where no row has an accuracy (a task with
+    a metric of its own)."""
+    if (
+        name == "accuracy"
+        and "score" in frame
+        and frame["accuracy"].isna().all()
+        and frame["score"].notna().any()
+    ):
+        name = "score"
+    found = axis(name)
+    if name != "score" or "score_name" not in frame:
+        return found
+    names = sorted(set(frame["score_name"].dropna()))
+    directions = set(frame["score_higher_is_better"].dropna())
+    if len(directions) > 1:
+        raise UserError(
+            f"the results mix metrics where higher is better and where lower is better "
+            f"({', '.join(names)}); report each task's results on their own"
+        )
+    higher = bool(directions.pop()) if directions else True
+    label = names[0] if len(names) == 1 else f"score ({', '.join(names)})"
+    label += "" if higher else " (lower is better)"
+    return replace(found, label=label, higher_is_better=higher)
 
 
 def oriented(axis_: Axis, value: float) -> float:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from joulebench.batteries import Battery
 from joulebench.devices.base import MEASURED_METHODS
-from joulebench.reports.axes import AXES, Axis
+from joulebench.reports.axes import AXES, Axis, resolve
 from joulebench.reports.points import (
     COLORS,
     POSSIBLY,
@@ -21,9 +21,9 @@ from joulebench.reports.points import (
     display,
     frontiers,
     is_measured,
-    method_colors,
     plot_rows,
     point_names,
+    point_styles,
     several_devices,
 )
 
@@ -37,7 +37,8 @@ __all__ = [
     "several_devices",
 ]
 
-SYMBOLS = {"torch": "circle", "onnxruntime": "diamond", None: "square"}
+SYMBOLS = ("circle", "diamond", "square", "triangle-up", "cross", "x", "star", "hexagon")
+"""Marker shapes by ``points.Style.shape``."""
 COMPONENT_SCOPES = ("package", "package+dram", "board", "process-cpu-time")
 ENERGY_AXES = ("energy_j", "net_energy_j", "inferences_per_charge")
 
@@ -99,23 +100,24 @@ def scatter(
     """Any two figures against each other (``x``, ``y``: names in ``reports.axes.AXES``)."""
     import plotly.graph_objects as go
 
-    x_axis, y_axis = AXES[x], AXES[y]
+    x_axis, y_axis = resolve(x, frame), resolve(y, frame)
     data = plot_rows(frame, x_axis, y_axis)
     figure = go.Figure()
-    color = method_colors(data) if len(data) else {}
+    styles = point_styles(data)
     for index, row in data.iterrows():
         xs, ys = display(x_axis, row), display(y_axis, row)
         energy_shown = x in ENERGY_AXES or y in ENERGY_AXES
         hollow = energy_shown and not is_measured(row)
-        symbol = SYMBOLS.get(row["backend"], "square") + ("-open" if hollow else "")
-        c = color[row["method"] or "?"]
+        style = styles[index]
+        symbol = SYMBOLS[style.shape] + ("-open" if hollow else "")
+        c = style.color
         figure.add_trace(
             go.Scatter(
                 x=[xs[0]],
                 y=[ys[0]],
                 mode="markers",
                 uid=f"variant-{index}",  # the page's DOM names each variant's trace by it
-                name=f"{row['point']} ({row['method']}, {row['backend']})",
+                name=style.legend,
                 marker={"size": 13, "symbol": symbol, "color": c, "line": {"width": 2, "color": c}},
                 error_x=_error(x_axis, xs),
                 error_y=_error(y_axis, ys),
@@ -251,7 +253,8 @@ def views_with_data(
     out: list[tuple[str, tuple[str, str] | str]] = []
     for name, spec in VIEWS.items():
         if isinstance(spec, tuple):
-            if spec == main or plot_rows(frame, AXES[spec[0]], AXES[spec[1]]).empty:
+            pair = (resolve(spec[0], frame), resolve(spec[1], frame))
+            if spec == main or plot_rows(frame, *pair).empty:
                 continue
         elif all(pd.to_numeric(frame[c], errors="coerce").isna().all() for c in BAR_VIEWS[spec][1]):
             continue

@@ -41,6 +41,55 @@ def method_colors(frame: pd.DataFrame) -> dict[str, str]:
     return {m: COLORS[i % len(COLORS)] for i, m in enumerate(methods)}
 
 
+BACKEND_SHAPES = {"torch": 0, "onnxruntime": 1}
+"""With one model family, a marker's shape is its backend (others: shape 2 and on)."""
+SHAPES = 8
+"""Distinct marker shapes each plotting library draws (plots.SYMBOLS, static.MARKERS)."""
+
+
+@dataclass(frozen=True)
+class Style:
+    """How one point is drawn: colour, marker shape (an index into the library's shapes) and
+    its legend entry."""
+
+    color: str
+    shape: int
+    legend: str
+
+
+def several_families(frame: pd.DataFrame) -> bool:
+    """True when the points come from more than one model family."""
+    return "family" in frame and frame["family"].dropna().nunique() > 1
+
+
+def point_styles(data: pd.DataFrame) -> dict[object, Style]:
+    """Each row's style. One family: colour by method, shape by backend. Several families
+    (different models on one plot): colour by family, shape by method, so the legend tells
+    families apart and a method looks the same in each."""
+    if several_families(data):
+        families = list(dict.fromkeys(data["family"].fillna("?")))
+        methods = list(dict.fromkeys(data["method"].fillna("?")))
+        return {
+            index: Style(
+                COLORS[families.index(row["family"] or "?") % len(COLORS)],
+                methods.index(row["method"] or "?") % SHAPES,
+                f"{row['point']} ({row['family'] or '?'}: {row['method']}, {row['backend']})",
+            )
+            for index, row in data.iterrows()
+        }
+    colors = method_colors(data) if len(data) else {}
+    backends = list(dict.fromkeys(b for b in data.get("backend", []) if b not in BACKEND_SHAPES))
+    shape = {**{b: (2 + i) % SHAPES for i, b in enumerate(backends)}, **BACKEND_SHAPES}
+    return {
+        index: Style(
+            colors[row["method"] or "?"],
+            shape.get(row["backend"], 2),
+            f"{row['point']} ({row['method']}, {row['backend']})",
+        )
+        for index, row in data.iterrows()
+    }
+
+
 def is_measured(row: pd.Series) -> bool:
     """True when the row's energy was measured (drawn filled; else hollow)."""
     return row["energy_method"] in MEASURED_METHODS

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from joulebench.batteries import Battery
-from joulebench.reports.axes import AXES
+from joulebench.reports.axes import AXES, resolve
 from joulebench.reports.plots import BAR_VIEWS, ENERGY_AXES, caption_lines, views_with_data
 from joulebench.reports.points import (
     POSSIBLY,
@@ -22,12 +22,13 @@ from joulebench.reports.points import (
     display,
     frontiers,
     is_measured,
-    method_colors,
     plot_rows,
     point_names,
+    point_styles,
 )
 
-MARKERS = {"torch": "o", "onnxruntime": "D", None: "s"}
+MARKERS = ("o", "D", "s", "^", "P", "X", "*", "h")
+"""Marker shapes by ``points.Style.shape`` (the same order as ``plots.SYMBOLS``)."""
 EXPORTER = "matplotlib (Agg)"
 FRONTIER_STYLES = (":", "--", "-.")
 
@@ -74,28 +75,29 @@ def save_scatter(
 ) -> Path:
     """Any two figures against each other, as the interactive scatter draws them."""
     plt = _pyplot()
-    x_axis, y_axis = AXES[x], AXES[y]
+    x_axis, y_axis = resolve(x, frame), resolve(y, frame)
     data = plot_rows(frame, x_axis, y_axis)
-    color = method_colors(data) if len(data) else {}
+    styles = point_styles(data)
     figure, axes = plt.subplots(figsize=(13, 6.5), dpi=120)
     energy_shown = x in ENERGY_AXES or y in ENERGY_AXES
-    for _, row in data.iterrows():
+    for index, row in data.iterrows():
         xv, x_minus, x_plus = display(x_axis, row)
         yv, y_minus, y_plus = display(y_axis, row)
-        c = color[row["method"] or "?"]
+        style = styles[index]
+        c = style.color
         hollow = energy_shown and not is_measured(row)
         axes.errorbar(
             xv,
             yv,
             xerr=[[x_minus], [x_plus]] if x_axis.has_interval() else None,
             yerr=[[y_minus], [y_plus]] if y_axis.has_interval() else None,
-            fmt=MARKERS.get(row["backend"], "s"),
+            fmt=MARKERS[style.shape],
             markersize=10,
             color=c,
             capsize=4,
             markerfacecolor="white" if hollow else c,
             markeredgewidth=2,
-            label=f"{row['point']} ({row['method']}, {row['backend']})",
+            label=style.legend,
         )
     maybe = data[data["pareto"] == POSSIBLY]
     if len(maybe):

@@ -6,8 +6,8 @@ import math
 
 import pandas as pd
 
-from joulebench.reports.axes import AXES
-from joulebench.reports.points import pareto_marks, several_devices
+from joulebench.reports.axes import resolve
+from joulebench.reports.points import pareto_marks, several_devices, several_families
 
 
 def _plus_minus(value: float | None, ci: float | None, scale: float, digits: int = 3) -> str:
@@ -32,32 +32,59 @@ def energy_method_text(row: pd.Series) -> str:
     return str(row["energy_method"])
 
 
+def _percent(row: pd.Series, column: str) -> str:
+    value = row.get(column)
+    if value is None or pd.isna(value):
+        return "—"
+    low, high = row[f"{column}_ci_low"], row[f"{column}_ci_high"]
+    return f"{value * 100:.1f}% [{low * 100:.1f}, {high * 100:.1f}]"
+
+
+def _score(row: pd.Series) -> str:
+    value = row.get("score")
+    if value is None or pd.isna(value):
+        return "—"
+    if row["score_low"] == value == row["score_high"]:
+        return f"{value:.4g} (no interval)"
+    return f"{value:.4g} [{row['score_low']:.4g}, {row['score_high']:.4g}]"
+
+
+def _score_columns(frame: pd.DataFrame, r: pd.Series) -> dict[str, str]:
+    """Accuracy (and top-5) for classifiers; a task's own metric, named, for the others."""
+    out: dict[str, str] = {}
+    if frame["accuracy"].notna().any():
+        out["accuracy (95% CI)"] = _percent(r, "accuracy")
+    if "top5_accuracy" in frame and frame["top5_accuracy"].notna().any():
+        out["top-5 (95% CI)"] = _percent(r, "top5_accuracy")
+    if "score" in frame:
+        own = frame[frame["accuracy"].isna() & frame["score"].notna()]
+        for name in dict.fromkeys(own["score_name"]):
+            out[f"{name} (95% CI)"] = _score(r) if r.get("score_name") == name else "—"
+    return out
+
+
 def figures_table(
     frame: pd.DataFrame, x: str = "inferences_per_charge", y: str = "accuracy"
 ) -> pd.DataFrame:
-    """One row per variant: accuracy, energy (method), latency, memory, size, charges, and
-    whether it is on the Pareto frontier of ``x`` and ``y`` (or possibly optimal)."""
+    """One row per variant: accuracy (top-5, or the task's own metric), energy (method),
+    latency, memory, size, charges, and whether it is on the Pareto frontier of ``x`` and
+    ``y`` (or possibly optimal); a family column when different models are compared."""
     rows = []
     several = several_devices(frame)
-    marks = pareto_marks(frame, AXES[x], AXES[y])
+    marks = pareto_marks(frame, resolve(x, frame), resolve(y, frame))
     compressed = "compressed_size_bytes" in frame and frame["compressed_size_bytes"].notna().any()
+    families = several_families(frame)
     for index, r in frame.iterrows():
-        accuracy = (
-            (
-                f"{r['accuracy'] * 100:.1f}% [{r['accuracy_ci_low'] * 100:.1f}, "
-                f"{r['accuracy_ci_high'] * 100:.1f}]"
-            )
-            if pd.notna(r.get("accuracy"))
-            else "—"
-        )
         device = {"device": r["machine"]} if several else {}
+        family = {"family": r.get("family") or "—"} if families else {}
         rows.append(
             {
                 "variant": r["variant"],
                 **device,
+                **family,
                 "method": r.get("method") or "—",
                 "backend": r.get("backend") or "—",
-                "accuracy (95% CI)": accuracy,
+                **_score_columns(frame, r),
                 "energy mJ/inference": _plus_minus(r["energy_j"], r["energy_j_ci95"], 1000),
                 "net mJ/inference": _plus_minus(
                     r.get("net_energy_j"), r.get("net_energy_j_ci95"), 1000

@@ -121,6 +121,8 @@ def _row(
     row["accuracy_ci_low"] = accuracy.get("ci_low")
     row["accuracy_ci_high"] = accuracy.get("ci_high")
     row["accuracy_n"] = accuracy.get("n")
+    row["family"] = variant.get("family")
+    row.update(_scores(variant))
     for key in VARIANT_COLUMNS:
         row[key] = variant.get(key)
     details = variant.get("details") or {}
@@ -136,6 +138,31 @@ def _row(
     return row
 
 
+def _scores(variant: dict[str, Any]) -> dict[str, Any]:
+    """The primary metric as ``score`` columns (a classifier's is its accuracy), and top-5."""
+    metrics = variant.get("metrics") or {}
+    primary = metrics.get(variant.get("primary_metric") or "")
+    accuracy = variant.get("accuracy")
+    if primary is None and accuracy:  # written before metrics were recorded
+        primary = {"name": "accuracy", "higher_is_better": True, **accuracy}
+    out: dict[str, Any] = {"score": None, "score_low": None, "score_high": None,
+                           "score_name": None, "score_higher_is_better": None}  # fmt: skip
+    if primary is not None:
+        value = primary["value"]
+        out.update(
+            score=value,
+            score_low=value if primary.get("ci_low") is None else primary["ci_low"],
+            score_high=value if primary.get("ci_high") is None else primary["ci_high"],
+            score_name=primary["name"],
+            score_higher_is_better=bool(primary.get("higher_is_better", True)),
+        )
+    top5 = metrics.get("top5_accuracy") or {}
+    out["top5_accuracy"] = top5.get("value")
+    out["top5_accuracy_ci_low"] = top5.get("ci_low")
+    out["top5_accuracy_ci_high"] = top5.get("ci_high")
+    return out
+
+
 def load(path_or_dir: Path | str, battery: str | Battery = "phone") -> pd.DataFrame:
     """One row per (run, machine, variant or workload), every figure in SI units.
 
@@ -143,8 +170,11 @@ def load(path_or_dir: Path | str, battery: str | Battery = "phone") -> pd.DataFr
     (with accuracy_ci_low/high, Wilson 95%), energy_j (gross per inference) and energy_j_ci95
     (95% half-width), net_energy_j, energy_method (counter, integrated, manual, estimated,
     simulated; ``manual_form`` and ``confidence`` say which manual form: counter/high,
-    log/medium, average/low), latency_p50/p95/p99_s (per batch), throughput_per_s, peak_rss_bytes,
-    model_size_bytes, params and inferences_per_charge (gross energy, ``battery``'s profile).
+    log/medium, average/low), score (the primary metric: accuracy for a classifier, else the
+    task's own, with score_low/high, score_name and score_higher_is_better), top5_accuracy,
+    family (groups different models), latency_p50/p95/p99_s (per batch), throughput_per_s,
+    peak_rss_bytes, model_size_bytes, params and inferences_per_charge (gross energy,
+    ``battery``'s profile).
     Figures a plain workload does not have (accuracy, latency, ...) are None.
     """
     profile = battery if isinstance(battery, Battery) else battery_profile(battery)

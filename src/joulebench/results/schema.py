@@ -9,7 +9,8 @@ Layout (all numbers in SI units: J, W, s, bytes)::
                        "target_met", "figures": {"energy_per_call_j": {mean, ci95, ...},
                        "net_energy_per_call_j": {...} | null, "net_error", ...},
                        "flags": [{code, message}], "windows": [...], "discarded": [...],
-                       "variant": {...} (model runs only: accuracy, latency, memory, ...)}],
+                       "variant": {...} (model runs only: accuracy, metrics, family, latency,
+                                    memory, ...)}],
      "idle_windows": [...], "failures": [{"name", "error"}], "task": {...}}
 """
 
@@ -75,12 +76,16 @@ def variant_to_dict(result: Any) -> dict[str, Any]:
         "method": spec.method,
         "parent": spec.parent,
         "backend": spec.backend,
-        "path": str(spec.path),
+        "family": spec.family,
+        "path": None if spec.path is None else str(spec.path),
+        "function": spec.function,
         "recipe": spec.recipe,
         "batch_size": result.batch_size,
         "threads": result.threads,
-        "accuracy": result.accuracy.to_dict(),
+        "accuracy": result.accuracy.to_dict() if result.accuracy else None,
         "macro_f1": result.macro_f1,
+        "metrics": {name: score.to_dict() for name, score in result.scores.metrics.items()},
+        "primary_metric": result.scores.primary.name,
         "latency_p50_s": result.latency_p50_s,
         "latency_p95_s": result.latency_p95_s,
         "latency_p99_s": result.latency_p99_s,

@@ -1,21 +1,21 @@
 """The Task interface: what a variant run needs from a task, whatever its data.
 
-Text classification is the first task; image and user-defined tasks (issue 9) implement the
-same two methods.
+Classification (texts, images, arrays) and the user's own generic task implement it.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from joulebench.tasks.data import TextDataset
+from joulebench.tasks.metrics import Scores
 
 
 class HeldOutSplit(Protocol):
-    """Training examples and the held-out examples every variant is scored on."""
+    """Training examples and the held-out examples every variant is scored on (each has
+    ``inputs`` and ``labels``)."""
 
-    train: TextDataset
-    test: TextDataset
+    train: Any
+    test: Any
 
 
 class Task(Protocol):
@@ -27,6 +27,10 @@ class Task(Protocol):
         """The same held-out split every time (seeded)."""
         ...
 
-    def score(self, predictions: list[int], test: TextDataset) -> dict[str, Any]:
-        """Scores of ``predictions`` on ``test``: at least ``accuracy`` (an Accuracy)."""
+    def score(self, predictions: Any, test: Any) -> Scores:
+        """Scores of ``predictions`` (one per example of ``test``), the primary one first."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """The task as a results document records it (name, kind, data, sizes)."""
         ...

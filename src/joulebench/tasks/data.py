@@ -29,6 +29,11 @@ class TextDataset:
     def __len__(self) -> int:
         return len(self.texts)
 
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The texts: what a variant is given."""
+        return self.texts
+
     def subset(self, indices: Sequence[int], source: str | None = None) -> TextDataset:
         """The examples at ``indices``."""
         return TextDataset(

@@ -27,6 +27,40 @@ class Accuracy:
         """Plain-JSON form."""
         return asdict(self)
 
+    def as_score(self, name: str) -> Score:
+        """This accuracy as a named :class:`Score`."""
+        return Score(name, self.value, self.ci_low, self.ci_high, True, self.n)
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """One metric of a variant: its value, 95% interval (None when it has none), direction."""
+
+    name: str
+    value: float
+    ci_low: float | None
+    ci_high: float | None
+    higher_is_better: bool
+    n: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Every metric of a variant, the primary one first; a classifier's accuracy and macro-F1."""
+
+    metrics: dict[str, Score]
+    accuracy: Accuracy | None = None
+    macro_f1: float | None = None
+
+    @property
+    def primary(self) -> Score:
+        """The metric a plot's y axis shows by default (accuracy for a classifier)."""
+        return next(iter(self.metrics.values()))
+
 
 def _check(predictions: Sequence[int], labels: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     pred = np.asarray(predictions)
@@ -45,6 +79,17 @@ def accuracy(predictions: Sequence[int], labels: Sequence[int]) -> Accuracy:
     """Fraction correct, with the 95% Wilson interval (scipy's ``binomtest``)."""
     pred, true = _check(predictions, labels)
     correct = int((pred == true).sum())
+    interval = binomtest(correct, int(true.size)).proportion_ci(0.95, method="wilson")
+    return Accuracy(
+        correct / true.size, float(interval.low), float(interval.high), correct, int(true.size)
+    )
+
+
+def top_k_accuracy(scores: np.ndarray, labels: Sequence[int], k: int) -> Accuracy:
+    """Fraction whose label is among the ``k`` highest scores, with its Wilson interval."""
+    true = np.asarray(labels)
+    top = np.argsort(-np.asarray(scores), axis=1, kind="stable")[:, :k]
+    correct = int((top == true[:, None]).any(axis=1).sum())
     interval = binomtest(correct, int(true.size)).proportion_ci(0.95, method="wilson")
     return Accuracy(
         correct / true.size, float(interval.low), float(interval.high), correct, int(true.size)

@@ -1,4 +1,4 @@
-"""A loaded variant: predicts labels for a batch of texts, and says what it is."""
+"""A loaded variant: predicts for a batch of inputs (texts, arrays, ...), and says what it is."""
 
 from __future__ import annotations
 
@@ -23,9 +23,16 @@ class LoadedVariant(Protocol):
 
     info: VariantInfo
 
-    def predict(self, texts: Sequence[str]) -> list[int]:
-        """Label indices for ``texts`` (one batch)."""
+    def predict(self, batch: Any) -> Any:
+        """Predictions for one batch: label indices, scores (n, classes), or n objects."""
         ...
+
+
+def prepare(model: Any, batch: Any) -> Any:
+    """The batch as ``model.predict`` takes it: its ``prepare`` (a loader, a conversion to a
+    tensor) where it has one, run before measuring; otherwise the batch itself."""
+    step = getattr(model, "prepare", None)
+    return step(batch) if step is not None else batch
 
 
 def encode(tokenizer: Any, texts: Sequence[str], max_length: int, tensors: str) -> Any:

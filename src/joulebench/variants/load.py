@@ -16,6 +16,8 @@ def load_variant(
 ) -> LoadedVariant:
     """The loaded model of ``spec`` (torch or onnxruntime), with its build record's figures."""
     variant = _load(spec, device=device, threads=threads, max_length=max_length)
+    if spec.path is None:
+        return variant
     record = read_record(spec.path if spec.path.is_dir() else spec.path.parent)
     for key in BUILD_FIGURES:
         if record.get(key) is not None:
@@ -24,6 +26,15 @@ def load_variant(
 
 
 def _load(spec: VariantSpec, *, device: str, threads: int | None, max_length: int) -> LoadedVariant:
+    if spec.backend == "callable":
+        from joulebench.variants.callable_backend import CallableVariant
+
+        return CallableVariant(spec)
+    assert spec.path is not None
+    if spec.backend in ("torchscript", "torch-export"):
+        from joulebench.variants.program_backend import TorchProgram
+
+        return TorchProgram(spec.path, name=spec.name, backend=spec.backend, device=device)
     if spec.backend == "torch":
         from joulebench.variants.torch_backend import TorchClassifier
 

@@ -1,0 +1,109 @@
+"""``joulebench.run``: measure any variants (the user's callables, model folders) on any task,
+save the run, write the report, from Python.
+
+    import joulebench as jb
+
+    @jb.variant(name="cnn-224", family="cnn", batch_size=32)
+    def cnn224(batch):
+        return model224(batch).argmax(-1)
+
+    if __name__ == "__main__":
+        outcome = jb.run([cnn224, cnn160], task=jb.tasks.from_arrays(x, y), meter="auto")
+        raise SystemExit(outcome.exit_code)
+
+Each variant runs in its own spawned worker process, which imports it (``module:function``):
+put the call to ``run`` under ``if __name__ == "__main__":`` in a script.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from joulebench.errors import UserError
+from joulebench.harness.variant_run import VariantRun
+from joulebench.results.store import ensure_writable
+from joulebench.tasks.base import Task
+from joulebench.variants.user import WORKER_ENV, as_spec
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What :func:`run` did: the measured variants and failures, and where it saved them."""
+
+    run: VariantRun
+    results_path: Path
+    report_path: Path
+    table: str
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every variant was measured, 1 when one failed, 130 when Ctrl-C cut it short."""
+        if self.run.interrupted:
+            return 130
+        return 1 if self.run.failures else 0
+
+
+def run(
+    variants: Sequence[Any],
+    task: Task,
+    *,
+    meter: str = "auto",
+    battery: str = "phone",
+    batch_size: int = 32,
+    out: Path | str = "results",
+    reports: Path | str = "reports",
+    title: str | None = None,
+    quiet: bool = False,
+    threads: int | None = None,
+    device: str = "cpu",
+    meter_options: dict[str, Any] | None = None,
+    **protocol: Any,
+) -> RunOutcome:
+    """Measure ``variants`` on ``task`` with one meter; save the run and write its report.
+
+    ``variants``: functions (``batch -> predictions``), functions marked with
+    :func:`joulebench.variant`, or ``VariantSpec`` objects (model folders). ``protocol``:
+    the measurement settings (``windows=5``, ``min_window_s``, ``target_ci``, ...). Prints
+    progress and the table (unless ``quiet``) and each failed variant as one error line;
+    a failed variant never stops the others. Returns a :class:`RunOutcome`.
+    """
+    from joulebench.cli.pipeline import measure_save_report, progress_for
+
+    if os.environ.get(WORKER_ENV):
+        raise UserError(
+            "joulebench.run() was called while a worker imported your script to find a "
+            'variant; put the call under `if __name__ == "__main__":`'
+        )
+    specs = [as_spec(v) for v in variants]
+    if not specs:
+        raise UserError("no variants to measure: give at least one")
+    folder = ensure_writable(Path(out))
+    settings = {"windows": 5, **protocol}
+    with progress_for(quiet, len(specs), settings["windows"]) as events:
+        variant_run, path, report, table = measure_save_report(
+            specs,
+            task,
+            out=folder,
+            reports=Path(reports),
+            battery=battery,
+            title=title or f"joulebench: {getattr(task, 'name', 'run')}",
+            on_event=events,
+            extra={"api": "joulebench.run"},
+            meter=meter,
+            meter_options=meter_options,
+            batch_size=batch_size,
+            threads=threads,
+            device=device,
+            **settings,
+        )
+    if not quiet:
+        print(table)
+        print(f"Results: {path}\nReport:  {report}")
+    for failure in variant_run.failures:
+        print(f"joulebench: error: {failure.line}", file=sys.stderr)
+    return RunOutcome(variant_run, path, report, table)

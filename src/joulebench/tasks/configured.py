@@ -1,0 +1,84 @@
+"""The task an experiment file's ``[task]`` table describes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from joulebench.errors import UserError
+from joulebench.tasks.arrays import digits, image_folder, load_arrays
+from joulebench.tasks.classification import Classification
+from joulebench.tasks.data import builtin, load_table
+from joulebench.tasks.generic import GenericDataset, GenericTask
+
+if TYPE_CHECKING:
+    from joulebench.config import TaskConfig
+
+TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json")
+
+
+def _data(spec: TaskConfig) -> Any:
+    if spec.data == "bbc-news":
+        return builtin(spec.data)
+    if spec.data == "digits":
+        return digits()
+    path = Path(spec.data)
+    if path.is_dir():
+        return image_folder(path, size=spec.image_size)
+    if path.suffix.lower() == ".npz":
+        return load_arrays(path, label_names=spec.labels)
+    if path.suffix.lower() in TABLE_SUFFIXES or not path.exists():
+        return load_table(
+            path,
+            text_column=spec.text_column,
+            label_column=spec.label_column,
+            label_names=spec.labels,
+        )
+    raise UserError(
+        f"task data {path}: unknown kind {path.suffix!r}; give 'bbc-news', 'digits', a "
+        "CSV/TSV/JSONL/JSON table, a .npz file (x, y) or a folder of class folders of images"
+    )
+
+
+def _generic_data(spec: TaskConfig) -> GenericDataset:
+    """The raw inputs and labels for a task with its own metric (labels of any kind)."""
+    path = Path(spec.data)
+    if path.suffix.lower() == ".npz" and path.is_file():
+        with np.load(path, allow_pickle=False) as arrays:
+            keys = set(arrays.files)
+            if not {"x", "y"} <= keys:
+                raise UserError(
+                    f"array file {path} has arrays {', '.join(sorted(keys))}; a task with its "
+                    "own metric needs 'x' (inputs) and 'y' (labels)"
+                )
+            return GenericDataset(arrays["x"], tuple(arrays["y"].tolist()), str(path))
+    data = _data(spec)
+    return GenericDataset(data.inputs, tuple(data.labels), data.source)
+
+
+def task_from_config(spec: TaskConfig) -> Classification | GenericTask:
+    """A classification task, or the user's own when ``metric`` names a function."""
+    if spec.metric:
+        from joulebench.variants.user import resolve
+
+        metric = resolve(spec.metric, "", what="the task's metric")
+        return GenericTask(
+            _generic_data(spec),
+            metric,
+            higher_is_better=spec.higher_is_better,
+            metric_name=spec.metric_name,
+            test_fraction=spec.test_fraction,
+            max_test=spec.max_test,
+            seed=spec.seed,
+            bootstrap=spec.bootstrap,
+        )
+    return Classification(
+        _data(spec),
+        test_fraction=spec.test_fraction,
+        max_test=spec.max_test,
+        max_train=spec.max_train,
+        seed=spec.seed,
+        name="text classification" if spec.data == "bbc-news" else "classification",
+    )
