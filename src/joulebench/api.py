@@ -25,10 +25,25 @@ from pathlib import Path
 from typing import Any
 
 from joulebench.errors import UserError
-from joulebench.harness.variant_run import VariantRun
+from joulebench.harness.variant_run import VariantFailure, VariantRun
 from joulebench.results.store import ensure_writable
 from joulebench.tasks.base import Task
+from joulebench.variants.spec import VariantSpec
 from joulebench.variants.user import WORKER_ENV, as_spec
+
+
+def _specs(variants: Sequence[Any]) -> tuple[list[VariantSpec], list[VariantFailure]]:
+    """The specs of ``variants``; one that cannot become a spec (a lambda, a function the
+    worker cannot import) is a failure, and the others go on."""
+    specs: list[VariantSpec] = []
+    failures: list[VariantFailure] = []
+    for index, item in enumerate(variants):
+        try:
+            specs.append(as_spec(item))
+        except UserError as exc:
+            name = getattr(item, "name", None) or getattr(item, "__name__", f"#{index + 1}")
+            failures.append(VariantFailure(str(name), str(exc)))
+    return specs, failures
 
 
 @dataclass(frozen=True)
@@ -79,8 +94,10 @@ def run(
             "joulebench.run() was called while a worker imported your script to find a "
             'variant; put the call under `if __name__ == "__main__":`'
         )
-    specs = [as_spec(v) for v in variants]
+    specs, unusable = _specs(variants)
     if not specs:
+        if unusable:
+            raise UserError("no variant can be measured: " + "; ".join(f.line for f in unusable))
         raise UserError("no variants to measure: give at least one")
     folder = ensure_writable(Path(out))
     settings = {"windows": 5, **protocol}
@@ -94,6 +111,7 @@ def run(
             title=title or f"joulebench: {getattr(task, 'name', 'run')}",
             on_event=events,
             extra={"api": "joulebench.run"},
+            build_failures=unusable,
             meter=meter,
             meter_options=meter_options,
             batch_size=batch_size,

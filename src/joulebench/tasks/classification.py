@@ -53,9 +53,15 @@ def labels_from(predictions: Any, n_labels: int) -> tuple[np.ndarray, np.ndarray
                 "the model's labels do not match the data's"
             )
         return array.astype(int), None
+    first = array.flat[0].item() if array.size and hasattr(array.flat[0], "item") else None
+    what = (
+        f"predictions like {first!r} ({type(first).__name__})"
+        if array.ndim == 1 and array.size
+        else f"predictions of shape {array.shape}"
+    )
     raise UserError(
-        f"predictions of shape {array.shape} and type {array.dtype} for {n_labels} labels; "
-        f"return label indices, shape (n,), or scores, shape (n, {n_labels})"
+        f"{what} for {n_labels} labels; return label indices 0..{n_labels - 1}, shape (n,), "
+        f"or scores, shape (n, {n_labels})"
     )
 
 

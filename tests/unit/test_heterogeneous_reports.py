@@ -1,0 +1,121 @@
+"""Different models on one plot: families, a task's own metric, one frontier across all."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from joulebench.batteries import battery
+from joulebench.errors import UserError
+from joulebench.reports.axes import resolve
+from joulebench.reports.points import pareto_marks, point_styles
+from joulebench.reports.tables import figures_table
+from joulebench.results.frame import _scores
+
+PHONE = battery("phone")
+
+
+def rows(points, *, metric="accuracy", higher=True):
+    out = []
+    for name, family, method, score, energy in points:
+        accuracy = score if metric == "accuracy" else None
+        out.append(
+            {
+                "run_id": "r",
+                "machine": "m",
+                "variant": name,
+                "family": family,
+                "method": method,
+                "backend": "callable",
+                "meter": "estimate",
+                "scope": "process-cpu-time",
+                "energy_method": "estimated",
+                "accuracy": accuracy,
+                "accuracy_ci_low": None if accuracy is None else score - 0.01,
+                "accuracy_ci_high": None if accuracy is None else score + 0.01,
+                "score": score,
+                "score_low": score - 0.01,
+                "score_high": score + 0.01,
+                "score_name": metric,
+                "score_higher_is_better": higher,
+                "energy_j": energy,
+                "energy_j_ci95": energy / 100,
+                "battery": "phone",
+                "inferences_per_charge": PHONE.usable_energy_j / energy,
+                "inferences_per_charge_low": PHONE.usable_energy_j / (energy * 1.01),
+                "inferences_per_charge_high": PHONE.usable_energy_j / (energy * 0.99),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+MODELS = [
+    ("cnn-8px", "cnn", "base", 0.97, 0.10),
+    ("cnn-4px", "cnn", "resolution", 0.90, 0.05),
+    ("mlp", "mlp", "base", 0.95, 0.01),
+    ("linear", "linear", "base", 0.80, 0.02),
+]
+
+
+def test_the_frontier_runs_across_families():
+    data = rows(MODELS)
+    marks = pareto_marks(data, resolve("inferences_per_charge", data), resolve("accuracy", data))
+    assert dict(zip(data["variant"], marks, strict=True)) == {
+        "cnn-8px": "frontier",
+        "cnn-4px": "",  # beaten by the MLP, another family
+        "mlp": "frontier",
+        "linear": "",
+    }
+
+
+def test_several_families_are_coloured_by_family_and_shaped_by_method():
+    data = rows(MODELS).assign(point=lambda f: f["variant"])
+    styles = point_styles(data)
+    colors = {data["variant"][i]: s.color for i, s in styles.items()}
+    shapes = {data["variant"][i]: s.shape for i, s in styles.items()}
+    assert colors["cnn-8px"] == colors["cnn-4px"] != colors["mlp"] != colors["linear"]
+    assert shapes["cnn-8px"] == shapes["mlp"] == shapes["linear"] != shapes["cnn-4px"]
+    assert styles[2].legend == "mlp (mlp: base, callable)"
+    one_family = data.assign(family="cnn")
+    assert point_styles(one_family)[0].legend == "cnn-8px (base, callable)"  # as before
+
+
+def test_the_table_has_a_family_column_and_the_tasks_own_metric():
+    table = figures_table(rows(MODELS))
+    assert list(table["family"]) == ["cnn", "cnn", "mlp", "linear"]
+    maps = rows([(n, f, m, s * 50, e) for n, f, m, s, e in MODELS], metric="mAP")
+    table = figures_table(maps)
+    assert "accuracy (95% CI)" not in table and table["mAP (95% CI)"][0] == "48.5 [48.49, 48.51]"
+
+
+def test_a_lower_is_better_metric_turns_the_axis_and_the_frontier():
+    errors = rows([("a", "x", "base", 0.10, 0.10), ("b", "y", "base", 0.30, 0.01),
+                   ("c", "z", "base", 0.20, 0.20)], metric="wer", higher=False)  # fmt: skip
+    y = resolve("accuracy", errors)  # no accuracy: the task's own metric instead
+    assert y.column == "score" and y.higher_is_better is False
+    assert y.label == "wer (lower is better)"
+    marks = pareto_marks(errors, resolve("inferences_per_charge", errors), y)
+    assert list(marks) == ["frontier", "frontier", ""]  # c: worse error and more energy than a
+
+
+def test_metrics_of_both_directions_in_one_report_are_refused():
+    mixed = pd.concat([rows(MODELS[:2]), rows(MODELS[2:], metric="wer", higher=False)])
+    mixed["accuracy"] = None
+    with pytest.raises(UserError, match="mix metrics where higher is better"):
+        resolve("score", mixed)
+
+
+def test_score_columns_come_from_metrics_or_from_an_older_accuracy():
+    accuracy = {"value": 0.9, "ci_low": 0.85, "ci_high": 0.93, "correct": 9, "n": 10}
+    old = _scores({"accuracy": accuracy})
+    assert (old["score"], old["score_name"], old["score_low"]) == (0.9, "accuracy", 0.85)
+    new = _scores(
+        {
+            "accuracy": None,
+            "primary_metric": "mAP",
+            "metrics": {"mAP": {"name": "mAP", "value": 0.4, "ci_low": None, "ci_high": None,
+                                "higher_is_better": True, "n": 5}},
+        }
+    )  # fmt: skip
+    assert (new["score"], new["score_low"], new["score_high"]) == (0.4, 0.4, 0.4)
+    assert new["top5_accuracy"] is None
