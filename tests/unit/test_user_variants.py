@@ -145,3 +145,34 @@ def test_experiment_files_resolve_script_references_against_their_folder(tmp_pat
     assert variant.files == [tmp_path / "weights.pt"] and variant.backend == "callable"
     assert experiment.task.metric == f"{tmp_path / 'metrics.py'}:score"
     assert experiment.task.test_fraction == 1.0 and experiment.task.data == "digits"
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")  # TorchScript is deprecated
+@pytest.mark.parametrize("backend", ["torchscript", "torch-export"])
+def test_saved_torch_programs_run_on_array_batches(tmp_path, backend):
+    import numpy as np
+
+    from joulebench.errors import VariantError
+    from joulebench.variants.load import load_variant
+
+    torch.manual_seed(0)
+    example = torch.zeros(3, 4)
+    if backend == "torchscript":
+        path = tmp_path / "model.pt"
+        torch.jit.save(torch.jit.trace(MODEL, example), str(path))
+    else:
+        path = tmp_path / "model.pt2"
+        batch = torch.export.Dim("batch", min=1, max=1024)
+        program = torch.export.export(MODEL, (example,), dynamic_shapes=({0: batch},))
+        torch.export.save(program, str(path))
+    spec = VariantSpec(name="prog", backend=backend, path=tmp_path)  # the folder: one file
+    variant = load_variant(spec)
+    inputs = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    out = variant.predict(variant.prepare(inputs))
+    expected = MODEL(torch.from_numpy(inputs)).detach().numpy()
+    assert isinstance(out, np.ndarray) and np.allclose(out, expected, atol=1e-6)
+    assert variant.info.params == 4 * 3 + 3 + 3 * 2 + 2
+    assert variant.info.size_bytes == path.stat().st_size
+    path.write_bytes(b"not a program")
+    with pytest.raises(VariantError, match=rf"variant 'prog': .* is not a loadable {backend}"):
+        load_variant(spec)

@@ -2,9 +2,9 @@
 
 Variants (families on the plot):
 
-- ``cnn-4px``, ``cnn-8px``, ``cnn-16px`` (family ``cnn``): one small CNN design trained at
-  three input resolutions (the 8x8 images resized inside the model), saved as
-  ``torch.export`` programs;
+- ``cnn-8px`` (family ``cnn``, method ``base``) and ``cnn-4px``, ``cnn-16px`` (method
+  ``resolution``): one small CNN design trained at three input resolutions (the 8x8 images
+  resized inside the model), saved as ``torch.export`` programs;
 - ``mlp`` (family ``mlp``): a torch multilayer perceptron, a plain Python callable;
 - ``logistic-regression`` (family ``linear``): scikit-learn, a plain Python callable.
 
@@ -28,6 +28,7 @@ from joulebench.tasks.classification import Classification
 from joulebench.variants.spec import VariantSpec
 
 RESOLUTIONS = (4, 8, 16)
+NATIVE_PX = 8
 EPOCHS = 30
 CACHE_VERSION = 2
 MODELS = "joulebench.examples.digits_models"
@@ -130,9 +131,11 @@ def build_digits_variants(
             temp = path.with_suffix(".tmp.pt2")
             export_program(train_cnn(task, resolution), temp)
             temp.replace(path)
+        native = resolution == NATIVE_PX  # the others: the same CNN at another input size
         specs.append(
-            VariantSpec(name=name, method="base", family="cnn", backend="torch-export", path=path,
-                        recipe={"input_resolution_px": resolution, "epochs": EPOCHS})
+            VariantSpec(name=name, method="base" if native else "resolution", family="cnn",
+                        parent=None if native else f"cnn-{NATIVE_PX}px", backend="torch-export",
+                        path=path, recipe={"input_resolution_px": resolution, "epochs": EPOCHS})
         )  # fmt: skip
     specs.append(
         VariantSpec(name="mlp", method="base", family="mlp", backend="callable",

@@ -16,6 +16,7 @@ from joulebench.devices.base import MEASURED_METHODS
 from joulebench.reports.axes import AXES, Axis, resolve
 from joulebench.reports.points import (
     COLORS,
+    FRONTIER,
     POSSIBLY,
     axis_label,
     display,
@@ -25,6 +26,7 @@ from joulebench.reports.points import (
     point_names,
     point_styles,
     several_devices,
+    several_families,
 )
 
 __all__ = [
@@ -104,6 +106,7 @@ def scatter(
     data = plot_rows(frame, x_axis, y_axis)
     figure = go.Figure()
     styles = point_styles(data)
+    families = several_families(data)  # different models: every point is named on the plot
     for index, row in data.iterrows():
         xs, ys = display(x_axis, row), display(y_axis, row)
         energy_shown = x in ENERGY_AXES or y in ENERGY_AXES
@@ -111,11 +114,14 @@ def scatter(
         style = styles[index]
         symbol = SYMBOLS[style.shape] + ("-open" if hollow else "")
         c = style.color
+        named = families and row["pareto"] != FRONTIER  # the frontier's line names its own
         figure.add_trace(
             go.Scatter(
                 x=[xs[0]],
                 y=[ys[0]],
-                mode="markers",
+                mode="markers+text" if named else "markers",
+                text=[row["point"]] if named else None,
+                textposition="bottom center",
                 uid=f"variant-{index}",  # the page's DOM names each variant's trace by it
                 name=style.legend,
                 marker={"size": 13, "symbol": symbol, "color": c, "line": {"width": 2, "color": c}},

@@ -17,6 +17,7 @@ from joulebench.batteries import Battery
 from joulebench.reports.axes import AXES, resolve
 from joulebench.reports.plots import BAR_VIEWS, ENERGY_AXES, caption_lines, views_with_data
 from joulebench.reports.points import (
+    FRONTIER,
     POSSIBLY,
     axis_label,
     display,
@@ -25,6 +26,7 @@ from joulebench.reports.points import (
     plot_rows,
     point_names,
     point_styles,
+    several_families,
 )
 
 MARKERS = ("o", "D", "s", "^", "P", "X", "*", "h")
@@ -99,6 +101,17 @@ def save_scatter(
             markeredgewidth=2,
             label=style.legend,
         )
+    if several_families(data):  # different models: name every point, not only the frontier's
+        for _, row in data[data["pareto"] != FRONTIER].iterrows():
+            axes.annotate(
+                row["point"],
+                (row[x_axis.column] * x_axis.scale, row[y_axis.column] * y_axis.scale),
+                textcoords="offset points",
+                xytext=(0, -16),
+                ha="center",
+                fontsize=8,
+                color="#444",
+            )
     maybe = data[data["pareto"] == POSSIBLY]
     if len(maybe):
         axes.scatter(
