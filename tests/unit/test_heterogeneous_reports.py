@@ -119,3 +119,20 @@ def test_score_columns_come_from_metrics_or_from_an_older_accuracy():
     )  # fmt: skip
     assert (new["score"], new["score_low"], new["score_high"]) == (0.4, 0.4, 0.4)
     assert new["top5_accuracy"] is None
+
+
+def test_readings_from_another_device_take_the_family_and_the_tasks_own_metric(tmp_path):
+    import json
+    from pathlib import Path
+
+    from joulebench.results.external import accuracy_sources
+
+    reference = Path(__file__).parent.parent / "data" / "variants-v1.json"
+    document = json.loads(reference.read_text())
+    variant = document["measurements"][0]["variant"]
+    score = {"name": "mAP", "value": 0.41, "ci_low": 0.38, "ci_high": 0.44,
+             "higher_is_better": True, "n": 50}  # fmt: skip
+    variant.update(accuracy=None, family="yolo", primary_metric="mAP", metrics={"mAP": score})
+    (tmp_path / "run.json").write_text(json.dumps(document))
+    source = accuracy_sources(tmp_path)[variant["name"]]
+    assert source["family"] == "yolo" and source["metrics"]["mAP"]["value"] == 0.41

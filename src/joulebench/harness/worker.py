@@ -152,9 +152,10 @@ def _serve(conn: Connection, job: WorkerJob) -> None:
         torch = sys.modules.get("torch")
         if torch is not None:
             torch.set_num_threads(job.threads)
-        sizes = [len(b) for b in _batches(job.inputs, job.batch_size)]
+        raw = _batches(job.inputs, job.batch_size)
+        sizes = [len(b) for b in raw]
         stage = "preparing the batches (its loader)"
-        batches = [prepare(model, b) for b in _batches(job.inputs, job.batch_size)]
+        batches = [prepare(model, b) for b in raw]
         stage = "predicting"
         for batch in batches[:ACCURACY_WARMUP_BATCHES]:
             model.predict(batch)

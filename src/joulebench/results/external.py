@@ -16,9 +16,16 @@ from joulebench.harness.result import MeasureResult
 from joulebench.results.frame import documents
 from joulebench.results.store import build_document
 
-DEVICE_INDEPENDENT = ("accuracy", "macro_f1", "model_size_bytes", "params")
+DEVICE_INDEPENDENT = (
+    "accuracy",
+    "macro_f1",
+    "metrics",
+    "primary_metric",
+    "model_size_bytes",
+    "params",
+)
 """Figures of a variant that do not depend on the device it runs on."""
-IDENTITY = ("method", "parent", "backend", "path", "recipe")
+IDENTITY = ("method", "family", "parent", "backend", "path", "function", "recipe")
 
 
 def accuracy_sources(path: Path | str) -> dict[str, dict[str, Any]]:
@@ -27,7 +34,7 @@ def accuracy_sources(path: Path | str) -> dict[str, dict[str, Any]]:
     for file, document in documents(path):
         for measurement in document["measurements"]:
             variant = measurement.get("variant")
-            if not variant or not variant.get("accuracy"):
+            if not variant or not (variant.get("accuracy") or variant.get("metrics")):
                 continue
             created = document["created_utc"]
             if variant["name"] not in found or found[variant["name"]][0] < created:
