@@ -14,13 +14,13 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
 from joulebench.errors import UserError, VariantError
+from joulebench.harness.machine import library_versions
 from joulebench.harness.runner import Event
 from joulebench.harness.variant_run import VariantFailure
 from joulebench.tasks.data import bbc_news
@@ -101,20 +101,13 @@ def demo_task(plan: DemoPlan) -> TextClassification:
 
 def cache_key(plan: DemoPlan) -> str:
     """A short hash of everything the cached models depend on."""
-    versions = {d: _version(d) for d in (ENCODER_DIST, "torch", "transformers", "onnxruntime")}
+    versions = library_versions((ENCODER_DIST, "torch", "transformers", "onnxruntime"))
     blob = json.dumps(
         {"v": CACHE_VERSION, "plan": asdict(plan), "versions": versions},
         sort_keys=True,
         default=str,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 def _build_once(final: Path, build: Callable[[Path], Any]) -> Path:

@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from joulebench.cli.common import add_meter_options, meter_options
 from joulebench.cli.format import format_meters
 from joulebench.cli.pipeline import measure_save_report, print_outcome, progress_for
 from joulebench.demo import DEMO_VARIANTS, FULL, QUICK, build_demo_variants, demo_task
 from joulebench.devices.registry import probe_all
+from joulebench.harness.runner import Event
+from joulebench.harness.variant_run import VariantRun
 from joulebench.results.store import ensure_writable
+from joulebench.tasks.base import Task
+from joulebench.variants.spec import VariantSpec
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -58,72 +64,84 @@ def run(args: argparse.Namespace) -> int:
         print(format_meters(probe_all()))
         print()
     out = ensure_writable(Path(args.out))
+    cache_dir = Path(args.cache_dir) if args.cache_dir else None
     if args.images:
-        return _images(args, out, start)
+        return _images(args, out, cache_dir, start)
     plan = QUICK if args.quick else FULL
     task = demo_task(plan)
     with progress_for(args.quiet or args.json, DEMO_VARIANTS, plan.windows) as events:
         specs, build_failures = build_demo_variants(
-            plan,
-            task,
-            cache_dir=Path(args.cache_dir) if args.cache_dir else None,
-            on_event=events,
+            plan, task, cache_dir=cache_dir, on_event=events
         )
-        variant_run, path, report, table = measure_save_report(
+        outcome = _measure(
+            args,
             specs,
             task,
-            out=out,
-            reports=Path(args.reports),
-            battery=args.battery,
+            events,
             title="joulebench demo: MiniLM on BBC News",
-            on_event=events,
             extra={"demo": "quick" if args.quick else "full"},
             build_failures=build_failures,
-            meter=args.meter,
             batch_size=plan.batch_size,
             max_length=plan.max_length,
-            meter_options=meter_options(args),
             windows=plan.windows,
             min_window_s=plan.min_window_s,
             warmup_s=plan.warmup_s,
-            seed=0,
         )
-    code = print_outcome(variant_run, table, path, report, as_json=args.json)
-    if args.json:
-        return code
-    print(f"Wall time: {time.perf_counter() - start:.0f} s")
-    return code
+    return _finish(args, outcome, start)
 
 
 IMAGE_BATCH = 64
 
 
-def _images(args: argparse.Namespace, out: Path, start: float) -> int:
+def _images(args: argparse.Namespace, out: Path, cache_dir: Path | None, start: float) -> int:
     """The image demo: the digits' different models, measured and plotted together."""
     from joulebench.examples.digits import RESOLUTIONS, build_digits_variants, digits_task
 
     task = digits_task()
     with progress_for(args.quiet or args.json, len(RESOLUTIONS) + 2, 5) as events:
-        specs = build_digits_variants(
-            task, cache_dir=Path(args.cache_dir) if args.cache_dir else None, on_event=events
-        )
-        variant_run, path, report, table = measure_save_report(
+        specs = build_digits_variants(task, cache_dir=cache_dir, on_event=events)
+        outcome = _measure(
+            args,
             specs,
             task,
-            out=out,
-            reports=Path(args.reports),
-            battery=args.battery,
+            events,
             title="joulebench image demo: digits (8x8), different models",
-            on_event=events,
             extra={"demo": "images-quick" if args.quick else "images"},
-            meter=args.meter,
             batch_size=IMAGE_BATCH,
-            meter_options=meter_options(args),
             windows=5,
             min_window_s=0.5 if args.quick else None,
             warmup_s=0.5 if args.quick else 2.0,
-            seed=0,
         )
+    return _finish(args, outcome, start)
+
+
+def _measure(
+    args: argparse.Namespace,
+    specs: Sequence[VariantSpec],
+    task: Task,
+    events: Callable[[Event], None],
+    **options: Any,
+) -> tuple[VariantRun, Path, Path, str]:
+    """Measure, save and report with the meter the command line chose."""
+    return measure_save_report(
+        specs,
+        task,
+        out=Path(args.out),
+        reports=Path(args.reports),
+        battery=args.battery,
+        on_event=events,
+        meter=args.meter,
+        meter_options=meter_options(args),
+        seed=0,
+        **options,
+    )
+
+
+def _finish(
+    args: argparse.Namespace, outcome: tuple[VariantRun, Path, Path, str], start: float
+) -> int:
+    """Print the outcome (and the wall time, but not with --json); return the exit code."""
+    variant_run, path, report, table = outcome
     code = print_outcome(variant_run, table, path, report, as_json=args.json)
     if not args.json:
         print(f"Wall time: {time.perf_counter() - start:.0f} s")

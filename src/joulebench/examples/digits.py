@@ -16,12 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
+from joulebench.harness.machine import library_versions
 from joulebench.harness.runner import Event
 from joulebench.tasks.arrays import digits
 from joulebench.tasks.classification import Classification
@@ -101,16 +101,9 @@ def export_program(model: Any, path: Path) -> Path:
 
 
 def _key() -> str:
-    versions = {d: _version(d) for d in ("torch", "scikit-learn")}
+    versions = library_versions(("torch", "scikit-learn"))
     blob = json.dumps({"v": CACHE_VERSION, "epochs": EPOCHS, "versions": versions}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 def build_digits_variants(

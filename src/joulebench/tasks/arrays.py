@@ -29,25 +29,33 @@ class ArrayDataset:
     source: str
 
     def __post_init__(self) -> None:
-        if len(self.inputs) != len(self.labels):
-            raise UserError(
-                f"{self.source}: {len(self.inputs)} inputs but {len(self.labels)} labels; "
-                "give one label per input"
-            )
+        check_one_label_each(self.inputs, self.labels, self.source)
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def subset(self, indices: Sequence[int], source: str | None = None) -> ArrayDataset:
         """The examples at ``indices``."""
-        picked = (
-            self.inputs[np.asarray(indices, dtype=int)]
-            if isinstance(self.inputs, np.ndarray)
-            else [self.inputs[i] for i in indices]
+        inputs, labels = pick(self.inputs, self.labels, indices)
+        return ArrayDataset(inputs, labels, self.label_names, source or self.source)
+
+
+def check_one_label_each(inputs: Any, labels: Sequence[Any], source: str) -> None:
+    """Refuse inputs and labels of different lengths (one line naming the source)."""
+    if len(inputs) != len(labels):
+        raise UserError(
+            f"{source}: {len(inputs)} inputs but {len(labels)} labels; give one label per input"
         )
-        return ArrayDataset(
-            picked, tuple(self.labels[i] for i in indices), self.label_names, source or self.source
-        )
+
+
+def pick(inputs: Any, labels: Sequence[Any], indices: Sequence[int]) -> tuple[Any, tuple[Any, ...]]:
+    """The inputs (an array stays an array) and labels at ``indices``."""
+    picked = (
+        inputs[np.asarray(indices, dtype=int)]
+        if isinstance(inputs, np.ndarray)
+        else [inputs[i] for i in indices]
+    )
+    return picked, tuple(labels[i] for i in indices)
 
 
 def label_indices(
@@ -94,10 +102,7 @@ def as_dataset(
             raise UserError(f"{source}: inputs are not an array or a list ({exc})") from None
     if isinstance(inputs, np.ndarray) and inputs.ndim == 0:
         raise UserError(f"{source}: inputs are a single value; give one input per example")
-    if len(inputs) != len(labels):
-        raise UserError(
-            f"{source}: {len(inputs)} inputs but {len(labels)} labels; give one label per input"
-        )
+    check_one_label_each(inputs, labels, source)
     numbers, names = label_indices(labels, label_names, source)
     if len(names) < 2:
         raise UserError(f"{source}: only one label ({names[0]!r}); need at least two")

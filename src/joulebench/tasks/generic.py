@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from joulebench.errors import UserError
+from joulebench.tasks.arrays import check_one_label_each, pick
 from joulebench.tasks.classification import Split
 from joulebench.tasks.metrics import Score, Scores
 
@@ -31,23 +32,14 @@ class GenericDataset:
     source: str
 
     def __post_init__(self) -> None:
-        if len(self.inputs) != len(self.labels):
-            raise UserError(
-                f"{self.source}: {len(self.inputs)} inputs but {len(self.labels)} labels; "
-                "give one label per input"
-            )
+        check_one_label_each(self.inputs, self.labels, self.source)
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def subset(self, indices: Sequence[int], source: str | None = None) -> GenericDataset:
         """The examples at ``indices``."""
-        picked = (
-            self.inputs[np.asarray(indices, dtype=int)]
-            if isinstance(self.inputs, np.ndarray)
-            else [self.inputs[i] for i in indices]
-        )
-        return GenericDataset(picked, tuple(self.labels[i] for i in indices), source or self.source)
+        return GenericDataset(*pick(self.inputs, self.labels, indices), source or self.source)
 
 
 def metric_name_of(metric: Metric) -> str:
