@@ -18,7 +18,6 @@ put the call to ``run`` under ``if __name__ == "__main__":`` in a script.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,9 +57,7 @@ class RunOutcome:
     @property
     def exit_code(self) -> int:
         """0 when every variant was measured, 1 when one failed, 130 when Ctrl-C cut it short."""
-        if self.run.interrupted:
-            return 130
-        return 1 if self.run.failures else 0
+        return self.run.exit_code
 
 
 def run(
@@ -87,7 +84,7 @@ def run(
     progress and the table (unless ``quiet``) and each failed variant as one error line;
     a failed variant never stops the others. Returns a :class:`RunOutcome`.
     """
-    from joulebench.cli.pipeline import measure_save_report, progress_for
+    from joulebench.cli.pipeline import measure_save_report, print_outcome, progress_for
 
     if os.environ.get(WORKER_ENV):
         raise UserError(
@@ -119,9 +116,5 @@ def run(
             device=device,
             **settings,
         )
-    if not quiet:
-        print(table)
-        print(f"Results: {path}\nReport:  {report}")
-    for failure in variant_run.failures:
-        print(f"joulebench: error: {failure.line}", file=sys.stderr)
+    print_outcome(variant_run, table, path, report, quiet=quiet)
     return RunOutcome(variant_run, path, report, table)

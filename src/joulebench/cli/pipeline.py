@@ -53,17 +53,24 @@ def progress_for(quiet: bool, variants: int, windows: int) -> AbstractContextMan
 
 
 def print_outcome(
-    variant_run: VariantRun, table: str, path: Path, report: Path, *, as_json: bool = False
+    variant_run: VariantRun,
+    table: str,
+    path: Path,
+    report: Path,
+    *,
+    as_json: bool = False,
+    quiet: bool = False,
 ) -> int:
     """Print the table (or the results document as JSON), each failure as an error line, and
-    the paths; exit 1 if a variant failed, 130 if Ctrl-C cut the windows short."""
+    the paths (``quiet``: only the error lines); exit 1 if a variant failed, 130 if Ctrl-C cut
+    the windows short."""
     if as_json:
         print(json.dumps(read_document(path), indent=1))
-    else:
+    elif not quiet:
         print(table)
     for failure in variant_run.failures:
         print(f"joulebench: error: {failure.line}", file=sys.stderr)
-    if not as_json:
+    if not as_json and not quiet:
         print(f"Results: {path}")
         print(f"Report:  {report}")
     if variant_run.interrupted:
@@ -72,5 +79,4 @@ def print_outcome(
             "(flagged 'interrupted')",
             file=sys.stderr,
         )
-        return 130
-    return 1 if variant_run.failures else 0
+    return variant_run.exit_code

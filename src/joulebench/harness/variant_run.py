@@ -97,6 +97,13 @@ class VariantRun:
         """True when the energy windows were cut short by Ctrl-C."""
         return any(r.energy.interrupted for r in self.results)
 
+    @property
+    def exit_code(self) -> int:
+        """130 when Ctrl-C cut the windows short, 1 when a variant failed, else 0."""
+        if self.interrupted:
+            return 130
+        return 1 if self.failures else 0
+
 
 def default_threads() -> int:
     """Threads per variant: the CPUs this process may use."""
