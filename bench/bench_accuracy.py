@@ -41,9 +41,9 @@ def simulated(runs: int, noise_frac: float) -> dict[str, Any]:
             host_probe=lambda: HostSnapshot(None, None, None, None),
         )
         truth = BUSY_W * CALL_S
-        gross_err.append(abs(r.energy_per_call_j.mean / truth - 1))
-        net_err.append(abs(r.net_energy_per_call_j.mean / ((BUSY_W - IDLE_W) * CALL_S) - 1))
-        covered += abs(r.energy_per_call_j.mean - truth) <= r.energy_per_call_j.ci95
+        gross_err.append(abs(r.energy_per_item_j.mean / truth - 1))
+        net_err.append(abs(r.net_energy_per_item_j.mean / ((BUSY_W - IDLE_W) * CALL_S) - 1))
+        covered += abs(r.energy_per_item_j.mean - truth) <= r.energy_per_item_j.ci95
     print(f"simulated trace, {runs} seeded runs, {noise_frac:.0%} reading noise, 5 windows:")
     print(
         f"  gross energy/call: median error {statistics.median(gross_err):.3%}, "

@@ -72,7 +72,7 @@ def overhead(spec: VariantSpec, meters: list[str], quick: bool) -> list[dict[str
         before = bare_rate(model, batches, seconds)
         result, _ = measured(spec, meter, windows=5, min_window_s=window_s, seed=0)
         after = bare_rate(model, batches, seconds)
-        inside = statistics.median(w.calls * BATCH / w.duration_s for w in result.energy.windows)
+        inside = statistics.median(w.items / w.duration_s for w in result.energy.windows)
         bare = (before + after) / 2
         rows.append({"meter": meter, "bare_per_s": bare, "before_per_s": before,
                      "after_per_s": after, "measured_per_s": inside,

@@ -46,11 +46,11 @@ def joulebench_row(work: Callable[[int], None], calls: int, quick: bool) -> dict
     start = time.perf_counter()
     result = measure(work, "auto", label="matmul", windows=5, min_window_s=1.0 if quick else 2.0)
     elapsed_s = time.perf_counter() - start
-    energy = result.energy_per_call_j
+    energy = result.energy_per_item_j
     inside = sum(w.calls for w in result.windows) / sum(w.duration_s for w in result.windows)
     return {
         "tool": "joulebench",
-        "energy_per_call_j": energy.mean,
+        "energy_per_item_j": energy.mean,
         "ci95_j": energy.ci95,
         "how": result.method_label,
         "scope": result.scope,
@@ -78,7 +78,7 @@ def codecarbon_row(work: Callable[[int], None], calls: int) -> dict[str, Any]:
     energy_j = data.energy_consumed * 3.6e6
     return {
         "tool": "codecarbon",
-        "energy_per_call_j": energy_j / calls,
+        "energy_per_item_j": energy_j / calls,
         "ci95_j": None,
         "how": f"ESTIMATED here (tracking mode {getattr(data, 'tracking_mode', '?')}: "
         f"CPU {data.cpu_power:.1f} W from a TDP table/load model, RAM a fixed W per GB)",
@@ -114,7 +114,7 @@ def zeus_row(work: Callable[[int], None], calls: int) -> dict[str, Any]:
     if not found:
         return {
             "tool": "zeus",
-            "energy_per_call_j": None,
+            "energy_per_item_j": None,
             "how": "nothing measured",
             "calls_per_s_inside": calls / elapsed_s,
             "tool_wall_s": elapsed_s,
@@ -125,7 +125,7 @@ def zeus_row(work: Callable[[int], None], calls: int) -> dict[str, Any]:
     total_j = sum(sum(v.values()) for v in found.values())
     return {
         "tool": "zeus",
-        "energy_per_call_j": total_j / calls,
+        "energy_per_item_j": total_j / calls,
         "ci95_j": None,
         "how": "measured (RAPL/NVML counters)",
         "scope": ", ".join(found),
@@ -152,7 +152,7 @@ def main() -> None:
     print(f"the same work: {calls} matrix products (300 x 300), bare {bare:,.0f} calls/s")
     print(f"{'tool':<11} {'energy/call':>14} {'± 95%':>9} {'speed vs bare':>13}  how it was made")
     for row in rows:
-        energy = row.get("energy_per_call_j")
+        energy = row.get("energy_per_item_j")
         ci = row.get("ci95_j")
         inside = row.get("calls_per_s_inside")
         ratio = f"{inside / row['bare_calls_per_s_before']:.3f}" if inside else "—"

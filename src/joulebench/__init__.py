@@ -1,7 +1,7 @@
 """joulebench: what each compressed variant of a model costs in energy and buys in accuracy.
 
 ``run(variants, task)`` measures model variants (folders, or any Python callable) on a task
-and writes the report; ``measure(workload)`` gives energy and time per call with 95%
+and writes the report; ``measure(workload)`` gives energy and time per item with 95%
 intervals, gross and net, from a device meter (RAPL, NVML), or an estimate/simulation that
 says so everywhere.
 """
@@ -25,6 +25,7 @@ from joulebench.harness import (
     MeasureResult,
     ProtocolSettings,
     Summary,
+    WorkDone,
     measure,
     measure_many,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "RunOutcome",
     "Summary",
     "UserError",
+    "WorkDone",
     "WorkloadError",
     "__version__",
     "measure",

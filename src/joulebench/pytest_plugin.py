@@ -93,8 +93,9 @@ class Joules:
             warmup_s=1.0,
         )
         document = build_document(measured)
-        energy = measured.energy_per_call_j
+        energy = measured.energy_per_item_j  # one call of fn is one item
         self.record = {
+            "schema_version": document["schema_version"],
             "measured": measured.measured,
             "energy_per_call_j": energy.mean,
             "energy_per_call_j_ci95": energy.ci95,

@@ -38,5 +38,5 @@ def test_measure_a_cuda_matmul_with_nvml():
 
     r = measure(matmul, "auto", windows=5, min_window_s=2.0, warmup_s=2.0)
     assert r.meter == "nvml"
-    assert r.energy_per_call_j.mean > 0
-    assert r.net_energy_per_call_j is not None
+    assert r.energy_per_item_j.mean > 0
+    assert r.net_energy_per_item_j is not None

@@ -37,5 +37,5 @@ def test_measure_with_rapl_gives_gross_above_net():
     r = measure(busy, "rapl", windows=5, min_window_s=2.0, warmup_s=1.0)
     assert r.method == "counter"
     assert (
-        r.net_energy_per_call_j is None or r.net_energy_per_call_j.mean < r.energy_per_call_j.mean
+        r.net_energy_per_item_j is None or r.net_energy_per_item_j.mean < r.energy_per_item_j.mean
     )

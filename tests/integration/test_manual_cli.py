@@ -171,9 +171,9 @@ def test_import_log_remakes_the_runs_energy_from_the_meters_log(tmp_path, host, 
     new = [p for p in only_results(tmp_path / "results") if p != run_path]
     frame = load(new[0]).set_index("label")
     assert frame.loc["A", "energy_method"] == "manual" and frame.loc["A", "manual_form"] == "log"
-    assert frame.loc["A", "energy_per_call_j"] == pytest.approx(6.0 * 0.01, rel=0.01)
-    assert frame.loc["B", "energy_per_call_j"] == pytest.approx(6.0 * 0.03, rel=0.01)
-    assert frame.loc["A", "net_energy_per_call_j"] == pytest.approx(4.0 * 0.01, rel=0.03)
+    assert frame.loc["A", "energy_per_item_j"] == pytest.approx(6.0 * 0.01, rel=0.01)
+    assert frame.loc["B", "energy_per_item_j"] == pytest.approx(6.0 * 0.03, rel=0.01)
+    assert frame.loc["A", "net_energy_per_item_j"] == pytest.approx(4.0 * 0.01, rel=0.03)
     document = read_document(new[0])
     assert document["extra"]["from_run"]["file"] == str(run_path)
     assert document["machine_id"] == read_document(run_path)["machine_id"]

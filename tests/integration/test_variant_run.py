@@ -60,12 +60,21 @@ def test_every_variant_gets_its_figures_and_a_broken_one_is_reported_not_fatal(
     assert "does not exist" in run.failures[0].error
     for r in run.results:
         assert r.accuracy.n == 30 and 0.0 <= r.accuracy.ci_low <= r.accuracy.value
-        assert r.latency_p50_s <= r.latency_p95_s <= r.latency_p99_s
+        # latency from every batch of the energy windows: 30 texts at batch 8 = 8, 8, 8, 6
+        timed = [k for w in r.energy.windows for k in w.latency_items]
+        assert set(timed) <= {8, 6} and r.latency.batch_samples == timed.count(8) > 0
+        assert all(w.items == sum(w.latency_items) for w in r.energy.windows)
+        assert r.latency_p50_s is not None
+        assert r.latency_p95_s is None or r.latency_p50_s <= r.latency_p95_s
         assert r.throughput_per_s > 0 and r.peak_rss_bytes > 50e6
         assert r.params > 10_000 and r.model_size_bytes > 0
         assert r.energy.method == "estimated"
-        assert r.energy_per_inference_j.mean == pytest.approx(r.energy.energy_per_call_j.mean / 8)
+        per_window = [w.energy_j / w.items for w in r.energy.windows]
+        assert r.energy_per_inference_j.mean == pytest.approx(sum(per_window) / len(per_window))
         assert r.threads >= 1
+        # the threads recorded are the worker's own, not the parent's
+        assert r.energy.threads["torch_threads"] == r.threads
+        assert "tokenisation" in r.inference_includes
     assert "kernel" in run.results[1].details
     # both ran interleaved, under the same idle windows
     assert run.results[0].energy.idle_windows == run.results[1].energy.idle_windows

@@ -35,9 +35,9 @@ def test_save_then_load_gives_a_tidy_frame_with_intervals_and_method(tmp_path, h
     frame = load(tmp_path)
     assert list(frame["label"]) == ["A", "B"]
     row = frame.set_index("label").loc["A"]
-    assert row["energy_per_call_j"] == pytest.approx(results["A"].energy_per_call_j.mean)
-    assert row["energy_per_call_j_ci95"] == pytest.approx(results["A"].energy_per_call_j.ci95)
-    assert row["net_energy_per_call_j"] == pytest.approx(0.2, rel=0.02)
+    assert row["energy_per_item_j"] == pytest.approx(results["A"].energy_per_item_j.mean)
+    assert row["energy_per_item_j_ci95"] == pytest.approx(results["A"].energy_per_item_j.ci95)
+    assert row["net_energy_per_item_j"] == pytest.approx(0.2, rel=0.02)
     assert row["energy_method"] == "simulated" and not row["measured"]
     assert row["windows"] == 5
     windows = load_windows(path)
@@ -56,7 +56,7 @@ def test_a_second_save_never_overwrites_the_first(tmp_path, host):
 
 def test_document_holds_machine_settings_and_raw_readings(tmp_path, host):
     document = read_document(save(run(host), tmp_path))
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert {"cpu_model", "logical_cpus", "kernel", "governor", "python", "libraries"} <= set(
         document["machine"]
     )
@@ -69,8 +69,8 @@ def test_document_holds_machine_settings_and_raw_readings(tmp_path, host):
 
 def test_reference_v1_file_still_loads_with_its_figures():
     frame = load(REFERENCE).set_index("label")
-    assert frame.loc["fast", "energy_per_call_j"] == pytest.approx(0.25)
-    assert frame.loc["slow", "net_energy_per_call_j"] == pytest.approx(0.40)
+    assert frame.loc["fast", "energy_per_item_j"] == pytest.approx(0.25)
+    assert frame.loc["slow", "net_energy_per_item_j"] == pytest.approx(0.40)
     assert frame.loc["fast", "calls_per_window"] == 51
     assert frame.loc["fast", "machine"] == "reference-host-00000000"
 

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from itertools import count
 
+import numpy as np
 import pytest
+from scipy import stats
 
 from joulebench import measure, measure_many
 from joulebench.devices.simulated import SimulatedMeter
@@ -12,6 +14,7 @@ from joulebench.errors import (
     UserError,
     WorkloadError,
 )
+from joulebench.harness import stopping
 from joulebench.harness.telemetry import HostSnapshot
 from joulebench.testing import BusyTrace, FakeClock
 
@@ -29,12 +32,12 @@ def setup(noise_frac=0.0, seed=0, idle_w=IDLE_W, busy_w=BUSY_W):
 def test_energy_per_call_gross_and_net_within_1_percent_of_the_truth(host):
     clock, trace, meter = setup(noise_frac=0.02, seed=1)
     r = measure(trace.workload(CALL_S), meter, clock=clock, host_probe=host, seed=2)
-    assert r.energy_per_call_j.mean == pytest.approx(BUSY_W * CALL_S, rel=0.01)
-    assert r.net_energy_per_call_j.mean == pytest.approx((BUSY_W - IDLE_W) * CALL_S, rel=0.01)
+    assert r.energy_per_item_j.mean == pytest.approx(BUSY_W * CALL_S, rel=0.01)
+    assert r.net_energy_per_item_j.mean == pytest.approx((BUSY_W - IDLE_W) * CALL_S, rel=0.01)
     assert r.idle_power_w.mean == pytest.approx(IDLE_W, rel=0.02)
-    assert r.duration_per_call_s.mean == pytest.approx(CALL_S)
+    assert r.duration_per_item_s.mean == pytest.approx(CALL_S)
     assert r.method == "simulated" and not r.measured
-    assert r.energy_per_call_j.n == 5 and len(r.windows) == 5 and len(r.idle_windows) == 5
+    assert r.energy_per_item_j.n == 5 and len(r.windows) == 5 and len(r.idle_windows) == 5
 
 
 def test_the_95_percent_interval_covers_the_truth_in_at_least_90_percent_of_seeded_runs(host):
@@ -53,11 +56,11 @@ def test_the_95_percent_interval_covers_the_truth_in_at_least_90_percent_of_seed
             warmup_s=0.0,
             idle=False,
         )
-        covered += abs(r.energy_per_call_j.mean - truth_j) <= r.energy_per_call_j.ci95
+        covered += abs(r.energy_per_item_j.mean - truth_j) <= r.energy_per_item_j.ci95
     assert covered / runs >= 0.90
 
 
-def test_windows_interleave_workloads_and_idle_with_random_sleeps_before_each(host):
+def test_every_round_holds_each_workload_and_idle_once_in_a_shuffled_recorded_order(host):
     clock, trace, meter = setup()
     results = measure_many(
         {"A": trace.workload(CALL_S), "B": trace.workload(2 * CALL_S)},
@@ -65,18 +68,24 @@ def test_windows_interleave_workloads_and_idle_with_random_sleeps_before_each(ho
         clock=clock,
         host_probe=host,
         seed=5,
-        windows=3,
+        windows=8,
     )
     every = sorted(
         [*results["A"].windows, *results["B"].windows, *results["A"].idle_windows],
         key=lambda w: w.start_wall_s,
     )
-    assert [w.label for w in every] == ["A", "B", "idle"] * 3
-    window_sleeps = [s for s in clock.sleeps_s if s < 0.2 + 1e-12]
-    assert len(window_sleeps) >= 9
+    rounds = [tuple(w.label for w in every[i : i + 3]) for i in range(0, len(every), 3)]
+    assert all(sorted(r) == ["A", "B", "idle"] for r in rounds)
+    assert results["A"].order == tuple(rounds)  # the order taken is the order recorded
+    assert len(set(rounds)) > 2  # shuffled, not one fixed order
+    assert {r[-1] for r in rounds} != {"idle"}  # idle is not always last
+    assert [w.position for w in every] == [0, 1, 2] * 8
+    assert results["A"].order_seed == 5
+    window_sleeps = [s for s in clock.sleeps_s if 0 < s < 0.2 + 1e-12]
+    assert len(window_sleeps) >= 24
     assert all(0.0 <= s <= 0.2 for s in window_sleeps)
     assert len(set(window_sleeps)) > 1  # random, not constant
-    assert results["B"].energy_per_call_j.mean == pytest.approx(2 * BUSY_W * CALL_S, rel=1e-6)
+    assert results["B"].energy_per_item_j.mean == pytest.approx(2 * BUSY_W * CALL_S, rel=1e-6)
 
 
 def test_warm_up_is_at_least_ten_calls_and_the_warmup_seconds(host):
@@ -130,7 +139,7 @@ def test_a_window_that_would_end_short_is_topped_up_to_min_window(host):
     )
     assert all(w.duration_s >= 1.0 for w in r.windows)
     assert all(w.calls > r.calls_per_window for w in r.windows)
-    assert r.energy_per_call_j.mean == pytest.approx(BUSY_W * 0.005, rel=0.01)
+    assert r.energy_per_item_j.mean == pytest.approx(BUSY_W * 0.005, rel=0.01)
 
 
 def test_a_workload_that_raises_is_one_error_naming_it_and_the_meter_is_closed(host):
@@ -184,9 +193,10 @@ def test_ctrl_c_after_two_rounds_keeps_the_windows_taken_and_flags_them(host):
         min_window_s=1.0,
     )
     assert r.interrupted
-    assert len(r.windows) == 2 and len(r.idle_windows) == 2
+    # the third round's idle window may have run before the interrupted one (shuffled order)
+    assert len(r.windows) == 2 and len(r.idle_windows) in (2, 3)
     assert "interrupted" in [f.code for f in r.flags]
-    assert r.energy_per_call_j.mean == pytest.approx(BUSY_W * CALL_S)
+    assert r.energy_per_item_j.mean == pytest.approx(BUSY_W * CALL_S)
 
 
 class FlakyMeter(SimulatedMeter):
@@ -229,7 +239,7 @@ def test_too_many_invalid_windows_is_an_error(host):
         )
 
 
-def test_target_ci_adds_windows_until_met(host):
+def test_target_ci_takes_the_windows_steins_rule_plans_from_a_pilot_of_ten(host):
     clock, trace, meter = setup(noise_frac=0.05, seed=3)
     r = measure(
         trace.workload(CALL_S),
@@ -237,12 +247,19 @@ def test_target_ci_adds_windows_until_met(host):
         clock=clock,
         host_probe=host,
         seed=1,
-        target_ci=0.01,
+        target_ci=0.02,
         idle=False,
     )
     assert r.target_met is True
-    assert r.energy_per_call_j.n > 5
-    assert r.energy_per_call_j.rel_ci95 <= 0.01
+    pilot = [w.energy_j / w.items for w in r.windows[:10]]
+    planned = stopping.planned_windows(pilot, 0.02)
+    assert r.stopping["rule"] == "stein-two-stage" and r.stopping["pilot_windows"] == 10
+    assert r.stopping["planned_windows"] == planned == r.energy_per_item_j.n > 10
+    # the interval is Stein's: t(9) x the pilot's spread / sqrt(N), within the target
+    t9 = stats.t.ppf(0.975, 9)
+    assert r.energy_per_item_j.interval == "stein-two-stage"
+    assert r.energy_per_item_j.ci95 == pytest.approx(t9 * np.std(pilot, ddof=1) / planned**0.5)
+    assert r.energy_per_item_j.ci95 <= 0.02 * np.mean(pilot) + 1e-12
 
 
 def test_target_ci_gives_up_at_the_time_cap_and_says_so(host):
@@ -264,7 +281,7 @@ def test_target_ci_gives_up_at_the_time_cap_and_says_so(host):
 def test_net_that_is_not_positive_is_an_error_not_a_number(host):
     clock, trace, meter = setup(idle_w=30.0, busy_w=10.0)
     r = measure(trace.workload(CALL_S), meter, clock=clock, host_probe=host)
-    assert r.net_energy_per_call_j is None
+    assert r.net_energy_per_item_j is None
     assert "not positive" in r.net_error
     assert "net-not-positive" in [f.code for f in r.flags]
 
@@ -274,7 +291,7 @@ def test_spread_and_outliers_are_flagged(host):
     r = measure(trace.workload(CALL_S), meter, clock=clock, host_probe=host, seed=1, windows=12)
     codes = [f.code for f in r.flags]
     assert "unstable" in codes
-    assert r.energy_per_call_j.cv >= 0.10
+    assert r.energy_per_item_j.cv >= 0.10
 
 
 def test_cpu_frequency_drift_and_throttling_flag_windows(host):

@@ -84,12 +84,30 @@ def add_protocol_options(
         "--target-ci",
         type=parse_fraction,
         default=None,
-        help="add windows until the 95%% half-width is under this, e.g. 2%%",
+        help="plan windows so the 95%% half-width is under this, e.g. 2%% (Stein's two-stage "
+        "rule: a pilot of max(--windows, 10) windows, then as many as the pilot says)",
     )
     group.add_argument(
         "--max-time-s", type=float, default=600.0, help="time cap for --target-ci (default 600)"
     )
-    group.add_argument("--seed", type=int, default=None, help="seed of the pre-window sleeps")
+    group.add_argument(
+        "--max-windows",
+        type=int,
+        default=200,
+        help="window cap per workload for --target-ci (default 200)",
+    )
+    group.add_argument(
+        "--settle-s",
+        type=float,
+        default=0.0,
+        help="fixed pause before each window, on top of the random 0-0.2 s sleep (default 0)",
+    )
+    group.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the window order and pre-window sleeps (default: drawn, and recorded)",
+    )
 
 
 def meter_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -122,6 +140,8 @@ def protocol_values(args: argparse.Namespace) -> dict[str, Any]:
         "idle": not args.no_idle,
         "target_ci": args.target_ci,
         "max_time_s": args.max_time_s,
+        "max_windows": args.max_windows,
+        "settle_s": args.settle_s,
         "seed": args.seed,
     }
 

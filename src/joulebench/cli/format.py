@@ -78,16 +78,26 @@ def format_meters(rows: Iterable[MeterStatus]) -> str:
     return render(table)
 
 
+def _systematic(bound_j: float | None, mean_j: float) -> str:
+    """``±0.6 mJ (5%)``, or ``not stated``."""
+    if bound_j is None:
+        return "not stated"
+    factor, unit = _scale(mean_j, _ENERGY_UNITS)
+    share = f" ({bound_j / mean_j:.0%})" if mean_j else ""
+    return f"±{bound_j / factor:.2g} {unit}{share}"
+
+
 def format_results(results: Sequence[MeasureResult]) -> str:
     """A table of results, then what the figures are and how they were made."""
     method = results[0].method if results else ""
-    title = f"Energy per call — {METHOD_LABELS.get(method, method)}"
+    title = f"Energy per item — {METHOD_LABELS.get(method, method)}"
     table = Table(title=title)
     for column in (
         "workload",
-        "energy/call (gross)",
+        "energy/item (gross) ± 95% CI",
+        "meter accuracy",
         "net of idle",
-        "time/call",
+        "time/item",
         "power",
         "windows × calls",
         "method",
@@ -97,11 +107,12 @@ def format_results(results: Sequence[MeasureResult]) -> str:
     for r in results:
         table.add_row(
             r.label,
-            format_energy(r.energy_per_call_j),
-            format_energy(r.net_energy_per_call_j) if r.net_energy_per_call_j else "n/a",
-            format_time(r.duration_per_call_s),
+            format_energy(r.energy_per_item_j),
+            _systematic(r.systematic_energy_per_item_j, r.energy_per_item_j.mean),
+            format_energy(r.net_energy_per_item_j) if r.net_energy_per_item_j else "n/a",
+            format_time(r.duration_per_item_s),
             f"{r.power_w.mean:.3g} W",
-            f"{r.energy_per_call_j.n} × {r.calls_per_window}",
+            f"{r.energy_per_item_j.n} × {r.calls_per_window}",
             r.method,
             ", ".join(f.code for f in r.flags) or "—",
         )
@@ -109,13 +120,22 @@ def format_results(results: Sequence[MeasureResult]) -> str:
     if results:
         first = results[0]
         idle = first.idle_power_w
-        lines.append(
-            "± is the 95% confidence half-width (Student t over the windows). Gross is what "
-            "drains a battery; net subtracts idle power"
-            + (f" ({idle.mean:.3g} ± {idle.ci95:.2g} W, measured the same way)." if idle else ".")
+        interval = (
+            "Stein's two-stage interval: the number of windows was planned from a pilot for "
+            f"the target ±{first.settings.target_ci:.1%}"
+            if first.energy_per_item_j.interval == "stein-two-stage"
+            else "Student t over the windows"
         )
         lines.append(
+            f"± is the statistical 95% confidence half-width ({interval}); 'meter accuracy' "
+            "is the meter's own systematic bound, which more windows do not shrink. Gross is "
+            "what drains a battery; net subtracts each round's idle power"
+            + (f" ({idle.mean:.3g} ± {idle.ci95:.2g} W, measured the same way)." if idle else ".")
+        )
+        accuracy = first.accuracy
+        lines.append(
             f"Meter: {first.meter} ({first.scope}) — {first.method_label}. {first.meter_reason}"
+            + (f". Accuracy: {accuracy.describe()}" if accuracy is not None else "")
         )
         source = first.meter_details.get("source")
         if source:

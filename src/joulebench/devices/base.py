@@ -91,6 +91,58 @@ def check_energy_j(energy_j: float, domain: str) -> float:
 
 
 @dataclass(frozen=True, slots=True)
+class MeterAccuracy:
+    """A meter's own stated accuracy: a **systematic** bound, apart from the statistical ±.
+
+    The statistical ± (the 95% interval over windows) shrinks with more windows; this does not:
+    a meter that reads 3% high reads 3% high in every window. ``rel_frac`` is the bound as a
+    fraction of the reading (0.05 = ±5%), ``offset_w`` an extra ± in watts where the
+    specification gives one; ``rel_frac=None`` means no accuracy is stated (then none is
+    claimed, never 0). ``source`` says where the figure comes from.
+    """
+
+    rel_frac: float | None
+    source: str
+    offset_w: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name, value in (("rel_frac", self.rel_frac), ("offset_w", self.offset_w)):
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"meter accuracy {name} must be finite and >= 0, got {value!r}")
+
+    @property
+    def stated(self) -> bool:
+        """True when the meter's accuracy is known (a bound can be given)."""
+        return self.rel_frac is not None
+
+    def bound_j(self, energy_j: float, duration_s: float) -> float | None:
+        """The ± bound (J) on a figure of ``energy_j`` made over ``duration_s``; None if unknown."""
+        if self.rel_frac is None:
+            return None
+        return self.rel_frac * abs(energy_j) + self.offset_w * duration_s
+
+    def describe(self) -> str:
+        """``±5% (NVIDIA's NVML documentation)``, or ``not stated (...)``."""
+        if self.rel_frac is None:
+            return f"not stated ({self.source})"
+        offset = f" + {self.offset_w:g} W" if self.offset_w else ""
+        return f"±{self.rel_frac:.0%}{offset} ({self.source})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON (``MeterAccuracy(**d)`` rebuilds it)."""
+        return {"rel_frac": self.rel_frac, "source": self.source, "offset_w": self.offset_w}
+
+
+UNSTATED_ACCURACY = MeterAccuracy(None, "the meter does not state its accuracy")
+
+
+def meter_accuracy(meter: Any) -> MeterAccuracy:
+    """The meter's stated accuracy (its ``accuracy`` attribute), or 'not stated'."""
+    accuracy = getattr(meter, "accuracy", None)
+    return accuracy if isinstance(accuracy, MeterAccuracy) else UNSTATED_ACCURACY
+
+
+@dataclass(frozen=True, slots=True)
 class Availability:
     """Whether a meter can measure here; if not, ``reason`` says why and ``fix`` what to do."""
 

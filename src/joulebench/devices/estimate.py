@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from joulebench.clock import SYSTEM_CLOCK, Clock
-from joulebench.devices.base import Availability, EnergyReading, Method
+from joulebench.devices.base import Availability, EnergyReading, MeterAccuracy, Method
 from joulebench.errors import DeviceError, UserError
 
 DEFAULT_CPU_W_PER_CORE = 5.0
@@ -73,6 +73,9 @@ class EstimateMeter:
     primary_domain: ClassVar[str] = "cpu"
     scope: ClassVar[str] = "process-cpu-time"
     default_min_window_s: ClassVar[float] = 1.0
+    accuracy: ClassVar[MeterAccuracy] = MeterAccuracy(
+        1.0, "a rule of thumb from CPU time and TDP per core: off by up to a factor of 2"
+    )
 
     source: str = field(init=False, default="")
     _start: tuple[float, float] | None = field(init=False, default=None)

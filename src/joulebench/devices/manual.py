@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 from scipy.integrate import trapezoid
 
-from joulebench.devices.base import Availability, EnergyReading, Method
+from joulebench.devices.base import Availability, EnergyReading, MeterAccuracy, Method
 from joulebench.devices.meterlog import PowerLog, read_log
 from joulebench.devices.units import is_charge_unit, to_joules
 from joulebench.errors import InvalidReadingError, UserError
@@ -284,6 +284,11 @@ class ManualWindow:
         return self.label.lower() == IDLE
 
 
+MANUAL_ACCURACY = MeterAccuracy(
+    None, "a person's meter: its manual states its accuracy; joulebench was not told it"
+)
+
+
 @dataclass(frozen=True)
 class ManualMeter:
     """A person's meter, described for a results document (``method="manual"``).
@@ -295,6 +300,7 @@ class ManualMeter:
 
     form: Form = "counter"
     scope: str = "usb"
+    accuracy: MeterAccuracy = field(default=MANUAL_ACCURACY)
 
     name: ClassVar[str] = "manual"
     method: ClassVar[Method] = "manual"

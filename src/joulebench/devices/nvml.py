@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from scipy.integrate import trapezoid
 
 from joulebench.clock import SYSTEM_CLOCK, Clock
-from joulebench.devices.base import Availability, EnergyReading, Method
+from joulebench.devices.base import Availability, EnergyReading, MeterAccuracy, Method
 from joulebench.errors import DeviceError, InvalidWindowError, MeterUnavailableError
 
 MIN_WINDOW_S = 1.0
@@ -30,6 +30,11 @@ MIN_WINDOW_S = 1.0
 SHORT_WINDOW_S = 5.0
 """Shorter windows are flagged: the sensor may see only a quarter of each 100 ms period."""
 
+ACCURACY = MeterAccuracy(
+    0.05,
+    "NVIDIA's NVML reference: power readings accurate to within ±5% of the current draw "
+    "(stated for nvmlDeviceGetPowerUsage; no figure is given for the energy counter)",
+)
 _INSTALL_FIX = "install it with `pip install 'joulebench[nvidia]'` (nvidia-ml-py)"
 
 
@@ -97,6 +102,7 @@ class NvmlMeter:
     default_min_window_s: ClassVar[float] = 10.0
     min_allowed_window_s: ClassVar[float] = MIN_WINDOW_S
     update_period_s: ClassVar[float] = 0.1
+    accuracy: ClassVar[MeterAccuracy] = ACCURACY
 
     method: Method = field(init=False, default="counter")
     power_field: str | None = field(init=False, default=None)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from joulebench.clock import SYSTEM_CLOCK, Clock
-from joulebench.devices.base import Availability, EnergyReading, Method
+from joulebench.devices.base import Availability, EnergyReading, MeterAccuracy, Method
 from joulebench.errors import (
     DeviceError,
     InvalidReadingError,
@@ -38,6 +38,12 @@ from joulebench.errors import (
 )
 
 DEFAULT_ROOT = Path("/sys/class/powercap")
+ACCURACY = MeterAccuracy(
+    0.05,
+    "assumed: Intel and AMD state no accuracy for RAPL; validations against external meters "
+    "(Hackenberg et al. 2013 and 2015, Desrochers et al. 2016) found package readings within "
+    "a few percent from Haswell on, DRAM and older model-based parts worse",
+)
 DEFAULT_MAX_POWER_W = 1000.0
 """Upper bound on any zone's power; sets the poll interval and rejects impossible steps."""
 MAX_POLL_INTERVAL_S = 1.0
@@ -203,6 +209,7 @@ class RaplMeter:
     primary_domain: ClassVar[str] = "cpu"
     default_min_window_s: ClassVar[float] = 2.0
     update_period_s: ClassVar[float] = 0.001
+    accuracy: ClassVar[MeterAccuracy] = ACCURACY
 
     zones: list[RaplZone] = field(init=False)
     notes: list[str] = field(init=False)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from joulebench.devices.base import Availability, EnergyMeter
+from joulebench.devices.combined import CombinedMeter
 from joulebench.devices.estimate import EstimateMeter
 from joulebench.devices.nvml import NvmlMeter
 from joulebench.devices.rapl import RaplMeter
@@ -103,6 +104,23 @@ def make_meter(name: str, **options: Any) -> EnergyMeter:
         raise UserError(f"meter {key!r} does not take these options: {exc}") from None
 
 
+def _with_host_meter(
+    gpu_meter: EnergyMeter,
+    reason: str,
+    probes: dict[str, Callable[[], Availability]] | None,
+) -> tuple[EnergyMeter, str]:
+    """The GPU's meter, with RAPL's readings beside it where RAPL is readable."""
+    probe = (probes or {}).get("rapl") or METERS["rapl"].probe
+    availability = probe()
+    if not availability:
+        return gpu_meter, f"{reason}; host CPU not measured (rapl: {availability.reason})"
+    try:
+        host = make_meter("rapl")
+    except MeterUnavailableError as exc:
+        return gpu_meter, f"{reason}; host CPU not measured ({exc})"
+    return CombinedMeter(gpu_meter, [host]), f"{reason}; rapl's readings kept beside it"
+
+
 def choose_meter(
     meter: str | EnergyMeter = "auto",
     *,
@@ -112,8 +130,9 @@ def choose_meter(
 ) -> tuple[EnergyMeter, str]:
     """Resolve ``meter`` (a name, ``"auto"``, or a meter object) to a meter and why it was chosen.
 
-    ``auto``: NVML for a CUDA workload (``gpu=True``, or torch has initialised CUDA), else RAPL,
-    else the CPU-time estimate, saying why each better meter was passed over.
+    ``auto``: NVML for a CUDA workload (``gpu=True``, or torch has initialised CUDA in this
+    process), with RAPL's readings kept beside it where RAPL is readable; else RAPL, else the
+    CPU-time estimate, saying why each better meter was passed over.
     """
     if not isinstance(meter, str):
         if not all(hasattr(meter, attr) for attr in ("begin", "end", "close", "primary_domain")):
@@ -131,9 +150,14 @@ def choose_meter(
         availability = probe()
         if availability:
             try:
-                return make_meter(name), f"auto: {name} ({availability.reason})"
+                chosen = make_meter(name)
             except MeterUnavailableError as exc:
                 passed_over.append(f"{name}: {exc}")
+                continue
+            reason = f"auto: {name} ({availability.reason})"
+            if name == "nvml":
+                return _with_host_meter(chosen, reason, probes)
+            return chosen, reason
         else:
             passed_over.append(f"{name}: {availability.reason}")
     estimate_options = {

@@ -17,7 +17,7 @@ import numpy as np
 from scipy.integrate import trapezoid
 
 from joulebench.clock import SYSTEM_CLOCK, Clock
-from joulebench.devices.base import Availability, EnergyReading, Method
+from joulebench.devices.base import Availability, EnergyReading, MeterAccuracy, Method
 from joulebench.errors import DeviceError, InvalidReadingError, UserError
 
 PowerTrace = float | Callable[[float], float]
@@ -39,6 +39,9 @@ class SimulatedMeter:
     primary_domain: ClassVar[str] = "sim"
     scope: ClassVar[str] = "simulated"
     default_min_window_s: ClassVar[float] = 0.5
+    accuracy: ClassVar[MeterAccuracy] = MeterAccuracy(
+        0.0, "simulated: the trace is replayed exactly; its noise is random, not systematic"
+    )
 
     _t0_s: float = field(init=False, default=0.0)
     _begin_s: float | None = field(init=False, default=None)

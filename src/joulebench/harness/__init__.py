@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from joulebench.harness.result import Discarded, Flag, MeasureResult, Window
+from joulebench.harness.result import Discarded, Flag, MeasureResult, Window, WorkDone
 from joulebench.harness.runner import Event, measure, measure_many
 from joulebench.harness.settings import ProtocolSettings, make_settings
 from joulebench.harness.stats import Summary, summarize
@@ -15,6 +15,7 @@ __all__ = [
     "ProtocolSettings",
     "Summary",
     "Window",
+    "WorkDone",
     "make_settings",
     "measure",
     "measure_many",

@@ -32,6 +32,7 @@ def _window(item: ManualWindow, index: int) -> Window:
         label=item.label,
         round_index=index,
         calls=item.inferences,
+        items=item.inferences,
         start_wall_s=item.start_wall_s,
         end_wall_s=item.end_wall_s,
         duration_s=reading.duration_s,
@@ -119,6 +120,7 @@ def manual_results(
             min_window_s=meter.default_min_window_s,
             threads={},
             target_met=None,
+            pair_idle=False,
         )
         flags = [  # the harness's advice names its options; a person records more windows
             Flag(

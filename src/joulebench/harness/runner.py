@@ -1,27 +1,35 @@
-"""The measurement loop: warm up, calibrate, interleave windows, measure idle, summarise.
+"""The measurement loop: warm up, calibrate, take windows in a shuffled order, summarise.
 
-Protocol (DESIGN.md, "How energy is measured"):
+Protocol (docs/protocol.md, "How joulebench measures"):
 
 1. Warm each workload up: at least ``warmup_calls`` calls and ``warmup_s`` seconds.
 2. Calibrate ``n`` calls per window so one window lasts at least ``min_window_s``.
-3. Take windows round-robin, A B C idle A B C idle ..., each after a random 0-200 ms sleep,
-   so slow drift (temperature, background load) spreads over every workload alike.
-4. Idle windows (a sleep of ``min_window_s``) measured the same way give idle power; net
-   energy per call = (E - P_idle x t) / n per window.
-5. After ``windows`` rounds, add rounds until ``target_ci`` is met or ``max_time_s`` passes.
-6. Summarise with Student-t 95% intervals and flag what a careful reader must know.
+3. Take windows in rounds. Every round holds one window of each workload and one idle window,
+   in an order shuffled anew each round (seeded; the seed and every round's order are kept),
+   so no window always inherits the same predecessor's tail. Before each window: a fixed
+   ``settle_s`` pause, then a random 0-``sleep_max_s`` sleep.
+4. Each window counts the **items** its calls actually ran (a workload may return
+   :class:`WorkDone`; otherwise one call is one item): per-item figures divide by them.
+5. Idle windows (a sleep of ``min_window_s``) measured the same way give idle power; each
+   window's net energy subtracts the idle power of its own round's idle window.
+6. A fixed number of rounds (``windows``), or with ``target_ci`` Stein's two-stage rule
+   (``harness.stopping``): a pilot, then the number of windows the pilot says the target
+   needs, capped by ``max_windows`` and ``max_time_s``.
+7. Summarise with 95% intervals (Student t; Stein's after an adaptive stop) and flag what a
+   careful reader must know.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from joulebench.clock import SYSTEM_CLOCK, Clock
-from joulebench.devices.base import EnergyMeter, primary_reading
+from joulebench.devices.base import EnergyMeter, meter_accuracy, primary_reading
 from joulebench.devices.registry import choose_meter
 from joulebench.errors import (
     InvalidWindowError,
@@ -30,15 +38,15 @@ from joulebench.errors import (
     UserError,
     WorkloadError,
 )
-from joulebench.harness import telemetry
+from joulebench.harness import stopping, telemetry
 from joulebench.harness.drift import run_median_freq, window_drift
-from joulebench.harness.result import IDLE_LABEL, Discarded, MeasureResult, Window
+from joulebench.harness.result import IDLE_LABEL, Discarded, MeasureResult, Window, WorkDone
 from joulebench.harness.settings import ProtocolSettings, make_settings
-from joulebench.harness.stats import summarize
 from joulebench.harness.summary import build_result
 
 Workload = Callable[[int], Any]
-"""``workload(n)`` runs ``n`` calls back to back."""
+"""``workload(n)`` runs ``n`` calls back to back; it may return :class:`WorkDone` to say how
+many items (inferences) those calls ran, else each call counts as one item."""
 HostProbe = Callable[[], telemetry.HostSnapshot]
 MAX_CALIBRATION_STEPS = 12
 CALIBRATION_MARGIN = 1.1
@@ -60,6 +68,13 @@ def _noop(_: Event) -> None:
     return None
 
 
+def work_done(returned: Any, calls: int) -> WorkDone:
+    """What ``workload(calls)`` did: its :class:`WorkDone`, or one item per call."""
+    if isinstance(returned, WorkDone):
+        return returned
+    return WorkDone(calls)
+
+
 class _Session:
     """State of one measurement run (not public: use :func:`measure` / :func:`measure_many`)."""
 
@@ -71,6 +86,7 @@ class _Session:
         clock: Clock,
         host_probe: HostProbe,
         on_event: Callable[[Event], None],
+        seed: int,
     ) -> None:
         self.meter = meter
         self.settings = settings
@@ -78,9 +94,10 @@ class _Session:
         self.clock = clock
         self.host_probe = host_probe
         self.emit = on_event
-        self.rng = random.Random(settings.seed)
+        self.rng = random.Random(seed)
         self.windows: dict[str, list[Window]] = {}
         self.discarded: list[Discarded] = []
+        self.order: list[tuple[str, ...]] = []
 
     def _call(self, label: str, workload: Workload, calls: int, stage: str) -> float:
         t0_s = self.clock.monotonic()
@@ -129,18 +146,25 @@ class _Session:
             f"(last try: {calls} calls); does workload(n) really run n calls?"
         )
 
-    def take_window(self, label: str, round_index: int, calls: int, run: Callable[[], int]) -> None:
-        """One window: sleep a random while, then begin, run, end, and keep what was read.
+    def take_window(
+        self,
+        label: str,
+        round_index: int,
+        position: int,
+        run: Callable[[], tuple[int, WorkDone]],
+    ) -> None:
+        """One window: settle, sleep a random while, then begin, run, end, and keep the readings.
 
-        ``run()`` returns the number of calls it made (more than planned when topped up).
+        ``run()`` returns the calls it made (more than planned when topped up) and what they did.
         """
+        self.clock.sleep(self.settings.settle_s)
         self.clock.sleep(self.rng.uniform(0.0, self.settings.sleep_max_s))
         host_begin = self.host_probe().to_dict()
         start_wall_s = self.clock.wall()
         self.meter.begin()
         t0_s = self.clock.monotonic()
         try:
-            calls = run()
+            calls, done = run()
         except (KeyboardInterrupt, JoulebenchError):
             self.meter.close()
             raise
@@ -162,11 +186,17 @@ class _Session:
                     f"max_discarded_windows={self.settings.max_discarded_windows}); last: {exc}"
                 ) from None
             return
+        if label != IDLE_LABEL and done.items <= 0:
+            raise WorkloadError(
+                f"workload {label!r} reported {done.items} items for a window of {calls} calls; "
+                "a window must run at least one item (return WorkDone(items=...) with the count)"
+            )
         primary = primary_reading(self.meter, readings)
         window = Window(
             label=label,
             round_index=round_index,
             calls=calls,
+            items=done.items,
             start_wall_s=start_wall_s,
             end_wall_s=self.clock.wall(),
             duration_s=duration_s,
@@ -175,6 +205,9 @@ class _Session:
             readings=tuple(readings),
             host_begin=host_begin,
             host_end=self.host_probe().to_dict(),
+            position=position,
+            latencies_s=done.latencies_s,
+            latency_items=done.latency_items,
         )
         self.windows.setdefault(label, []).append(window)
         self.emit(Event("window", label, f"{primary.energy_j:.4g} J in {duration_s:.2f} s"))
@@ -193,6 +226,8 @@ def _describe_meter(meter: EnergyMeter) -> dict[str, Any]:
         "notes",
         "max_power_w",
         "noise_frac",
+        "power_limits_w",
+        "secondary",
     ):
         value = getattr(meter, attr, None)
         if value not in (None, "", []):
@@ -200,13 +235,14 @@ def _describe_meter(meter: EnergyMeter) -> dict[str, Any]:
     zones = getattr(meter, "zones", None)
     if zones:
         details["zones"] = [f"{z.zone_id}={z.domain}" for z in zones]
+    details["accuracy"] = meter_accuracy(meter).to_dict()
     return details
 
 
 def _flag_drift(session: _Session) -> None:
     every = [w for ws in session.windows.values() for w in ws]
     run_freq = run_median_freq([w.host_begin for w in every] + [w.host_end for w in every])
-    ordered = sorted(every, key=lambda w: w.start_wall_s)
+    ordered = sorted(every, key=lambda w: w.start_wall_s or 0.0)
     first_temp = next((w.host_begin.get("temperature_c") for w in ordered), None)
     for label, windows in session.windows.items():
         session.windows[label] = [
@@ -240,10 +276,11 @@ def measure_many(
     meter_options: Mapping[str, Any] | None = None,
     **setting_values: Any,
 ) -> dict[str, MeasureResult]:
-    """Measure several workloads interleaved (A B C idle A B C idle ...) with one meter.
+    """Measure several workloads interleaved (rounds of A B C idle, shuffled) with one meter.
 
     ``workloads`` maps a label to ``workload(n)``. ``meter`` is a name (``auto``, ``rapl``,
-    ``nvml``, ``estimate``, ``simulated``) or a meter object. Settings come as a
+    ``nvml``, ``estimate``, ``simulated``) or a meter object; ``gpu=True`` makes ``auto`` pick
+    the GPU's meter (None: whether this process uses CUDA). Settings come as a
     :class:`ProtocolSettings` or as keywords (``windows=5, min_window_s=2.0, ...``).
     Returns one :class:`MeasureResult` per label.
     """
@@ -280,48 +317,72 @@ def _run(
             f"min_window_s={min_window_s} is under the {floor_s} s that meter {meter.name!r} "
             f"can resolve; use at least {floor_s} (default {meter.default_min_window_s})"
         )
-    session = _Session(meter, settings, min_window_s, clock, host_probe, on_event)
+    seed = settings.seed if settings.seed is not None else secrets.randbits(32)
+    session = _Session(meter, settings, min_window_s, clock, host_probe, on_event, seed)
     calls: dict[str, int] = {}
     for label, workload in workloads.items():
         per_call_s = session.warm_up(label, workload)
         calls[label] = session.calibrate(label, workload, per_call_s)
 
-    def timed_calls(workload: Workload, n: int) -> int:
+    def timed_calls(workload: Workload, n: int) -> tuple[int, WorkDone]:
         """Run n calls, then top up with more until the window lasts ``min_window_s``."""
         start_s = clock.monotonic()
-        workload(n)
+        parts = [work_done(workload(n), n)]
         done, top_up = n, max(1, math.ceil(n * TOP_UP_FRACTION))
         while clock.monotonic() - start_s < min_window_s:
-            workload(top_up)
+            parts.append(work_done(workload(top_up), top_up))
             done += top_up
-        return done
+        return done, WorkDone.combine(parts)
 
-    def idle() -> int:
+    def idle() -> tuple[int, WorkDone]:
         clock.sleep(min_window_s)
-        return 0
+        return 0, WorkDone(0)
 
-    def one_round(round_index: int) -> None:
-        for label, workload in workloads.items():
-            n = calls[label]
-            session.take_window(label, round_index, n, lambda w=workload, n=n: timed_calls(w, n))
-        if settings.idle:
-            session.take_window(IDLE_LABEL, round_index, 0, idle)
+    def one_round(round_index: int, labels: list[str]) -> None:
+        order = [*labels, *([IDLE_LABEL] if settings.idle else [])]
+        session.rng.shuffle(order)
+        session.order.append(tuple(order))
+        for position, label in enumerate(order):
+            if label == IDLE_LABEL:
+                session.take_window(IDLE_LABEL, round_index, position, idle)
+                continue
+            workload, n = workloads[label], calls[label]
+            session.take_window(
+                label, round_index, position, lambda w=workload, n=n: timed_calls(w, n)
+            )
 
+    adaptive = settings.target_ci is not None
+    first_stage = stopping.pilot_size(settings.windows) if adaptive else settings.windows
     start_s = clock.monotonic()
     round_index = 0
-    labels = [*workloads, *([IDLE_LABEL] if settings.idle else [])]
+    every = [*workloads, *([IDLE_LABEL] if settings.idle else [])]
+    planned: dict[str, int] = {}
     target_met: bool | None = None
     interrupted = False
     try:
-        while any(session.valid_count(label) < settings.windows for label in labels):
-            one_round(round_index)
+        while any(session.valid_count(label) < first_stage for label in every):
+            one_round(round_index, list(workloads))
             round_index += 1
-        if settings.target_ci is not None:
-            target_met = _target_met(session, workloads, settings)
-            while not target_met and clock.monotonic() - start_s < settings.max_time_s:
-                one_round(round_index)
+        if adaptive:
+            assert settings.target_ci is not None
+            planned = _plan(session, workloads, first_stage, settings.target_ci)
+            goal = {label: min(n, settings.max_windows) for label, n in planned.items()}
+            on_event(
+                Event(
+                    "planned",
+                    "",
+                    "Stein's rule plans "
+                    + ", ".join(f"{label}: {n}" for label, n in planned.items())
+                    + " windows",
+                )
+            )
+            while True:
+                short = [lab for lab in workloads if session.valid_count(lab) < goal[lab]]
+                if not short or clock.monotonic() - start_s >= settings.max_time_s:
+                    break
+                one_round(round_index, short)
                 round_index += 1
-                target_met = _target_met(session, workloads, settings)
+            target_met = all(session.valid_count(lab) >= planned[lab] for lab in workloads)
             on_event(
                 Event(
                     "target",
@@ -331,7 +392,7 @@ def _run(
             )
     except KeyboardInterrupt:
         # keep what was measured when every workload has an interval's worth of windows
-        if any(session.valid_count(label) < 2 for label in labels):
+        if any(session.valid_count(label) < 2 for label in every):
             raise
         interrupted = True
         on_event(Event("interrupted", "", f"Ctrl-C after {round_index} rounds: keeping them"))
@@ -339,14 +400,26 @@ def _run(
     _flag_drift(session)
     threads = telemetry.thread_settings()
     idle_windows = session.windows.get(IDLE_LABEL, [])
-    return {
-        label: build_result(
+    results = {}
+    for label in workloads:
+        windows = session.windows[label]
+        rule = stopping.describe(
+            rule=stopping.RULE_STEIN if adaptive else stopping.RULE_FIXED,
+            windows=len(windows),
+            pilot=first_stage if adaptive else None,
+            target_rel=settings.target_ci,
+            planned=planned.get(label),
+            cap_windows=settings.max_windows if adaptive else None,
+            max_time_s=settings.max_time_s if adaptive else None,
+            reached=target_met if adaptive else None,
+        )
+        results[label] = build_result(
             label=label,
             meter=meter,
             meter_reason=reason,
             meter_details=_describe_meter(meter),
             calls_per_window=calls[label],
-            windows=session.windows[label],
+            windows=windows,
             idle_windows=idle_windows,
             discarded=[d for d in session.discarded if d.label in (label, IDLE_LABEL)],
             settings=settings,
@@ -354,20 +427,23 @@ def _run(
             threads=threads,
             target_met=target_met,
             interrupted=interrupted,
+            stopping=rule,
+            order=tuple(session.order),
+            order_seed=seed,
+        )
+    return results
+
+
+def _plan(
+    session: _Session, workloads: Mapping[str, Workload], pilot: int, target_rel: float
+) -> dict[str, int]:
+    """Stein's planned number of windows for each workload, from its first ``pilot`` windows."""
+    return {
+        label: stopping.planned_windows(
+            [w.energy_j / w.items for w in session.windows[label][:pilot]], target_rel
         )
         for label in workloads
     }
-
-
-def _target_met(
-    session: _Session, workloads: Mapping[str, Workload], settings: ProtocolSettings
-) -> bool:
-    assert settings.target_ci is not None
-    for label in workloads:
-        per_call = [w.energy_j / w.calls for w in session.windows[label]]
-        if summarize(per_call, label).rel_ci95 > settings.target_ci:
-            return False
-    return True
 
 
 def measure(
@@ -377,9 +453,10 @@ def measure(
     label: str = "workload",
     **kwargs: Any,
 ) -> MeasureResult:
-    """Measure one workload: energy and time per call, gross and net, with 95% intervals.
+    """Measure one workload: energy and time per item, gross and net, with 95% intervals.
 
-    ``workload(n)`` must run ``n`` calls back to back. Other keywords are those of
-    :func:`measure_many` (``min_window_s``, ``windows``, ``target_ci``, ``clock``, ...).
+    ``workload(n)`` must run ``n`` calls back to back (returning :class:`WorkDone` when a call
+    runs more than one item). Other keywords are those of :func:`measure_many`
+    (``min_window_s``, ``windows``, ``target_ci``, ``clock``, ...).
     """
     return measure_many({label: workload}, meter, **kwargs)[label]

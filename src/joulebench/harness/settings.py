@@ -21,15 +21,24 @@ class ProtocolSettings(BaseModel):
     warmup_calls: int = Field(10, ge=0, description="calls before measuring (at least)")
     warmup_s: float = Field(3.0, ge=0, description="seconds of warm-up (at least)")
     sleep_max_s: float = Field(0.2, ge=0, description="random 0..this sleep before each window")
+    settle_s: float = Field(
+        0.0, ge=0, description="fixed pause before each window, on top of the random sleep"
+    )
     idle: bool = Field(True, description="measure idle power in the same run, for net figures")
     target_ci: float | None = Field(
-        None, gt=0, lt=1, description="add windows until ci95/mean <= this (e.g. 0.02)"
+        None,
+        gt=0,
+        lt=1,
+        description="plan windows for ci95/mean <= this (e.g. 0.02), by Stein's two-stage rule",
     )
     max_time_s: float = Field(600.0, gt=0, description="time cap for the adaptive stop")
+    max_windows: int = Field(200, ge=2, description="window cap per workload, adaptive stop")
     max_discarded_windows: int = Field(5, ge=0, description="invalid windows tolerated per run")
     drift_freq_frac: float = Field(0.10, gt=0, description="CPU/GPU clock change flagged as drift")
     drift_temp_c: float = Field(10.0, gt=0, description="temperature rise flagged as drift")
-    seed: int | None = Field(None, description="seed of the random pre-window sleeps")
+    seed: int | None = Field(
+        None, description="seed of the window order and pre-window sleeps (drawn and kept if None)"
+    )
 
 
 def make_settings(**values: Any) -> ProtocolSettings:

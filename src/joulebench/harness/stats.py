@@ -22,8 +22,10 @@ OUTLIER_FRAC = 0.50
 class Summary:
     """Mean of per-window values with the 95% confidence half-width (``mean ± ci95``).
 
-    ``ci95`` is the half-width of the Student-t 95% confidence interval of the mean, not the
-    standard deviation.
+    ``ci95`` is the half-width of the 95% confidence interval of the mean, not the standard
+    deviation. ``interval`` says how it was made: ``student-t`` over a fixed number of windows,
+    or ``stein-two-stage`` when the number of windows was chosen from the first (pilot)
+    windows to reach a target width (``harness.stopping``).
     """
 
     mean: float
@@ -33,6 +35,7 @@ class Summary:
     median: float
     min: float
     max: float
+    interval: str = "student-t"
 
     @property
     def rel_ci95(self) -> float:
@@ -64,6 +67,7 @@ class Summary:
             self.median * factor,
             self.min * factor,
             self.max * factor,
+            self.interval,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -73,7 +77,8 @@ class Summary:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Summary:
         """Inverse of :meth:`to_dict`."""
-        return cls(**{k: data[k] for k in ("mean", "ci95", "std", "n", "median", "min", "max")})
+        keys = ("mean", "ci95", "std", "n", "median", "min", "max")
+        return cls(**{k: data[k] for k in keys}, interval=data.get("interval", "student-t"))
 
 
 def t_halfwidth(std: float, n: int, confidence: float = 0.95) -> float:
@@ -83,8 +88,15 @@ def t_halfwidth(std: float, n: int, confidence: float = 0.95) -> float:
     return float(stats.t.ppf(0.5 + confidence / 2, n - 1) * std / math.sqrt(n))
 
 
-def summarize(values: Sequence[float], what: str = "values") -> Summary:
-    """Summarise per-window values; refuses fewer than 2 or any non-finite value."""
+def summarize(
+    values: Sequence[float], what: str = "values", *, pilot: int | None = None
+) -> Summary:
+    """Summarise per-window values; refuses fewer than 2 or any non-finite value.
+
+    ``pilot``: the number of windows was chosen from the first ``pilot`` values (an adaptive
+    stop); the interval is then Stein's two-stage interval (``harness.stopping``), which keeps
+    its coverage, instead of the plain Student-t one, which would not.
+    """
     array = np.asarray(values, dtype=float)
     if array.size < 2:
         raise MeasurementError(
@@ -94,14 +106,22 @@ def summarize(values: Sequence[float], what: str = "values") -> Summary:
     if not np.all(np.isfinite(array)):
         raise MeasurementError(f"{what}: a window gave a non-finite value ({array.tolist()})")
     std = float(array.std(ddof=1))
+    interval = "student-t"
+    ci95 = t_halfwidth(std, int(array.size))
+    if pilot is not None and 2 <= pilot <= array.size:
+        from joulebench.harness.stopping import stein_halfwidth
+
+        ci95 = stein_halfwidth(array[:pilot].tolist(), int(array.size))
+        interval = "stein-two-stage"
     return Summary(
         mean=float(array.mean()),
-        ci95=t_halfwidth(std, int(array.size)),
+        ci95=ci95,
         std=std,
         n=int(array.size),
         median=float(np.median(array)),
         min=float(array.min()),
         max=float(array.max()),
+        interval=interval,
     )
 
 

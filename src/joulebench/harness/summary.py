@@ -1,13 +1,23 @@
-"""From raw windows to figures: gross and net energy per call, intervals and flags."""
+"""From raw windows to figures: gross and net energy per item, intervals and flags.
+
+Per item: each window's energy (and time) is divided by the items it actually ran.
+Net: each window's energy less idle power x its duration, where the idle power is that of
+the idle window **of the same round** (the order in a round is shuffled, so an idle window
+is as often before a workload's window as after it, and slow drift of the baseline cancels
+within the round); a round whose idle window was discarded uses the mean of all idle windows.
+The per-window net values then carry the idle windows' own noise into their interval.
+"""
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from joulebench.devices.base import EnergyMeter
+from joulebench.devices.base import EnergyMeter, meter_accuracy
+from joulebench.harness import stopping as stopping_rules
 from joulebench.harness.result import Discarded, Flag, MeasureResult, Window
 from joulebench.harness.settings import ProtocolSettings
 from joulebench.harness.stats import (
@@ -16,38 +26,57 @@ from joulebench.harness.stats import (
     Summary,
     outliers,
     summarize,
+    t_halfwidth,
 )
 
 RECOMMENDED_WINDOWS = 5
 
 
-def net_summary(
-    windows: Sequence[Window], idle_power: Summary
-) -> tuple[Summary | None, str | None]:
-    """Net energy per call = (E - P_idle x t) / n per window, with its 95% half-width.
+def idle_power_by_round(idle_windows: Sequence[Window]) -> dict[int, float]:
+    """Idle power (W) of each round's idle window."""
+    return {w.round_index: w.power_w for w in idle_windows}
 
-    The half-width combines the spread of the per-window net values with the uncertainty of
-    the idle power (``ci_idle x mean(t / n)``) in quadrature. A net figure that is not
-    positive is refused with the reason; it is never reported as a number.
+
+def net_summary(
+    windows: Sequence[Window],
+    idle_power: Summary,
+    idle_by_round: dict[int, float] | None = None,
+    *,
+    pilot: int | None = None,
+) -> tuple[Summary | None, str | None]:
+    """Net energy per item = (E - P_idle x t) / items per window, with its 95% half-width.
+
+    With ``idle_by_round`` each window uses its own round's idle power (falling back to the
+    run's mean idle power) and the interval comes from the spread of the per-window net values,
+    which already holds the idle windows' noise. Without it (readings a person took, whose
+    rows have no rounds) every window uses the mean idle power and that mean's uncertainty is
+    added in quadrature (``ci_idle x mean(t / items)``). A net figure that is not positive is
+    refused with the reason; it is never reported as a number.
     """
-    values = [(w.energy_j - idle_power.mean * w.meter_duration_s) / w.calls for w in windows]
-    spread = summarize(values, "net energy per call")
-    seconds_per_call = sum(w.meter_duration_s / w.calls for w in windows) / len(windows)
-    ci95 = math.hypot(spread.ci95, idle_power.ci95 * seconds_per_call)
+    paired = idle_by_round is not None
+    rounds = idle_by_round or {}
+    values = [
+        (w.energy_j - rounds.get(w.round_index, idle_power.mean) * w.meter_duration_s) / w.items
+        for w in windows
+    ]
+    spread = summarize(values, "net energy per item", pilot=pilot)
     if spread.mean <= 0:
         return None, (
-            f"net energy per call came out {spread.mean:.3g} J (not positive): idle power "
+            f"net energy per item came out {spread.mean:.3g} J (not positive): idle power "
             f"({idle_power.mean:.3g} W) was at least the loaded power. Something else loaded "
             "the machine during idle windows, or the workload is too small for this meter; "
             "quieten the machine or make each call bigger"
         )
-    return replace(spread, ci95=ci95), None
+    if paired:
+        return spread, None
+    seconds_per_item = sum(w.meter_duration_s / w.items for w in windows) / len(windows)
+    return replace(spread, ci95=math.hypot(spread.ci95, idle_power.ci95 * seconds_per_item)), None
 
 
 def _flags(
     label: str,
     energy: Summary,
-    per_call: list[float],
+    per_item: list[float],
     windows: Sequence[Window],
     discarded: Sequence[Discarded],
     target_met: bool | None,
@@ -65,17 +94,17 @@ def _flags(
         flags.append(
             Flag(
                 "unstable",
-                f"energy per call varies {energy.cv:.0%} (CV) across windows: "
+                f"energy per item varies {energy.cv:.0%} (CV) across windows: "
                 "close other programs, "
                 "set the CPU governor to performance, or raise --min-window-s",
             )
         )
-    for index in outliers(per_call, OUTLIER_FRAC):
+    for index in outliers(per_item, OUTLIER_FRAC):
         flags.append(
             Flag(
                 "outlier",
                 f"window {index + 1} is "
-                f"{abs(per_call[index] - energy.mean) / energy.mean:.0%} from "
+                f"{abs(per_item[index] - energy.mean) / energy.mean:.0%} from "
                 "the mean: something else ran then; rerun or raise --windows",
             )
         )
@@ -111,10 +140,24 @@ def _flags(
         flags.append(
             Flag(
                 "target-not-met",
-                f"ci95 did not reach {settings.target_ci:.1%} of the "
-                f"mean within {settings.max_time_s:.0f} s",
+                f"the windows Stein's rule planned for a ci95 of {settings.target_ci:.1%} of "
+                f"the mean did not fit in max_windows={settings.max_windows} or "
+                f"{settings.max_time_s:.0f} s: the interval is wider; "
+                "raise --max-windows or --max-time-s",
             )
         )
+    if energy.interval == stopping_rules.RULE_STEIN and energy.n >= 2:
+        plain = t_halfwidth(statistics.stdev(per_item), len(per_item))
+        if plain > stopping_rules.UNREPRESENTATIVE_RATIO * energy.ci95:
+            flags.append(
+                Flag(
+                    "pilot-unrepresentative",
+                    f"the windows after the pilot varied much more than the pilot did (plain "
+                    f"interval ±{plain / energy.mean:.1%} vs the two-stage ±"
+                    f"{energy.rel_ci95:.1%}): something changed during the run; rerun with "
+                    "more --windows so the pilot sees the noise",
+                )
+            )
     return flags
 
 
@@ -133,19 +176,35 @@ def build_result(
     threads: dict[str, Any],
     target_met: bool | None,
     interrupted: bool = False,
+    stopping: dict[str, Any] | None = None,
+    order: tuple[tuple[str, ...], ...] = (),
+    order_seed: int | None = None,
+    pair_idle: bool = True,
 ) -> MeasureResult:
-    """Summarise one workload's windows (and the run's idle windows) into a result."""
-    per_call = [w.energy_j / w.calls for w in windows]
-    energy = summarize(per_call, f"{label}: energy per call")
-    duration = summarize([w.duration_s / w.calls for w in windows], f"{label}: time per call")
+    """Summarise one workload's windows (and the run's idle windows) into a result.
+
+    ``stopping`` is the stopping rule's record (``harness.stopping.describe``); after Stein's
+    two-stage rule every per-window figure gets Stein's interval from the pilot windows.
+    ``pair_idle``: net each window against its own round's idle window (False for readings
+    without rounds).
+    """
+    stopping = stopping or stopping_rules.describe(rule=stopping_rules.RULE_FIXED,
+                                                   windows=len(windows))  # fmt: skip
+    pilot = stopping.get("pilot_windows") if stopping["rule"] == stopping_rules.RULE_STEIN else None
+    per_item = [w.energy_j / w.items for w in windows]
+    energy = summarize(per_item, f"{label}: energy per item", pilot=pilot)
+    duration = summarize(
+        [w.duration_s / w.items for w in windows], f"{label}: time per item", pilot=pilot
+    )
     power = summarize([w.power_w for w in windows], f"{label}: power")
     idle_power = net = net_error = None
     if idle_windows:
         idle_power = summarize([w.power_w for w in idle_windows], "idle power")
-        net, net_error = net_summary(windows, idle_power)
+        by_round = idle_power_by_round(idle_windows) if pair_idle else None
+        net, net_error = net_summary(windows, idle_power, by_round, pilot=pilot)
     else:
         net_error = "idle power was not measured (idle=False)"
-    flags = _flags(label, energy, per_call, windows, discarded, target_met, settings)
+    flags = _flags(label, energy, per_item, windows, discarded, target_met, settings)
     if interrupted:
         flags.append(
             Flag(
@@ -162,10 +221,10 @@ def build_result(
         scope=meter.scope,
         meter_reason=meter_reason,
         calls_per_window=calls_per_window,
-        energy_per_call_j=energy,
-        net_energy_per_call_j=net,
+        energy_per_item_j=energy,
+        net_energy_per_item_j=net,
         net_error=net_error,
-        duration_per_call_s=duration,
+        duration_per_item_s=duration,
         power_w=power,
         idle_power_w=idle_power,
         windows=tuple(windows),
@@ -178,4 +237,8 @@ def build_result(
         target_met=target_met,
         meter_details=meter_details,
         interrupted=interrupted,
+        stopping={**stopping, "idle": "paired by round" if pair_idle else "run mean"},
+        order=order,
+        order_seed=order_seed,
+        accuracy=meter_accuracy(meter),
     )

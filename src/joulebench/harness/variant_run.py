@@ -1,23 +1,27 @@
 """Measure model variants: each in its own spawned worker, all interleaved under one meter.
 
 For every variant: accuracy (from its own predictions) with its Wilson interval, macro-F1,
-per-batch latency percentiles, throughput, peak memory, size on disk, parameter count, and
-energy per inference (gross and net, 95% intervals) by the measurement protocol. A variant
-that cannot load, or whose worker dies, is reported as a failure; the others are kept.
+latency percentiles from every batch of the energy windows, throughput, peak memory, size on
+disk, parameter count, and energy per inference (gross and net, 95% intervals) by the
+measurement protocol. Every per-inference figure divides by the examples each window actually
+ran. A variant that cannot load, or whose worker dies, is reported as a failure; the others
+are kept. ``meter="auto"`` picks the GPU's meter when the variants run on CUDA.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from joulebench.devices.estimate import cpu_time_of
 from joulebench.errors import MeasurementError, UserError, VariantError
-from joulebench.harness.result import MeasureResult
+from joulebench.harness.device_sync import is_gpu_device
+from joulebench.harness.latency import MIN_SAMPLES, Latency, latency_from_windows
+from joulebench.harness.result import Flag, MeasureResult
 from joulebench.harness.runner import Event, measure_many
 from joulebench.harness.stats import Summary
 from joulebench.harness.worker import Worker, WorkerDied, WorkerJob, WorkerReady
@@ -34,9 +38,8 @@ class VariantResult:
     batch_size: int
     threads: int
     scores: Scores
-    latency_p50_s: float
-    latency_p95_s: float
-    latency_p99_s: float
+    latency: Latency
+    """Batch and per-inference time percentiles from every batch in the energy windows."""
     throughput_per_s: float
     peak_rss_bytes: int | None
     gpu_peak_bytes: int | None
@@ -45,7 +48,25 @@ class VariantResult:
     load_s: float
     details: dict[str, Any]
     energy: MeasureResult
-    """Per call = per batch of ``batch_size``; use the ``*_per_inference_j`` properties."""
+    """Per item = per example (each window divided by the examples it ran)."""
+    device: str = "cpu"
+    inference_includes: tuple[str, ...] = ()
+    """What one timed and measured inference covers (tokenisation, copies, the wait, ...)."""
+
+    @property
+    def latency_p50_s(self) -> float | None:
+        """Median time of a full batch."""
+        return self.latency.p50_s
+
+    @property
+    def latency_p95_s(self) -> float | None:
+        """95th percentile of a full batch's time (None with fewer than 20 batches)."""
+        return self.latency.p95_s
+
+    @property
+    def latency_p99_s(self) -> float | None:
+        """99th percentile of a full batch's time (None with fewer than 100 batches)."""
+        return self.latency.p99_s
 
     @property
     def accuracy(self) -> Accuracy | None:
@@ -60,13 +81,12 @@ class VariantResult:
     @property
     def energy_per_inference_j(self) -> Summary:
         """Gross energy per inference (per example), with its 95% half-width."""
-        return self.energy.energy_per_call_j.scaled(1.0 / self.batch_size)
+        return self.energy.energy_per_item_j
 
     @property
     def net_energy_per_inference_j(self) -> Summary | None:
         """Net energy per inference, or None (see ``energy.net_error``)."""
-        net = self.energy.net_energy_per_call_j
-        return None if net is None else net.scaled(1.0 / self.batch_size)
+        return self.energy.net_energy_per_item_j
 
 
 @dataclass(frozen=True)
@@ -112,12 +132,27 @@ def default_threads() -> int:
     return os.cpu_count() or 1
 
 
-def _latencies(ready: WorkerReady, n_texts: int, batch_size: int) -> tuple[float, float, float]:
-    latencies = ready.latencies_s
-    if n_texts % batch_size and len(latencies) > 1:
-        latencies = latencies[:-1]  # the last, partial batch is not at the chosen batch size
-    p50, p95, p99 = np.percentile(latencies, [50, 95, 99])
-    return float(p50), float(p95), float(p99)
+def inference_includes(backend: str, device: str, loader: bool) -> tuple[str, ...]:
+    """What one measured inference covers, for the results (docs/protocol.md)."""
+    steps = {
+        "torch": ("tokenisation", "copy to device", "forward pass", "arg-max", "copy to host"),
+        "onnxruntime": ("tokenisation", "forward pass (ONNX Runtime)", "arg-max"),
+    }.get(backend, ("the variant's predict(batch)",))
+    wait = ("wait for the GPU (synchronise)",) if is_gpu_device(device) else ()
+    before = ("loader: run once before measuring, not included",) if loader else ()
+    return (*steps, *wait, *before)
+
+
+def _latency_flag(latency: Latency) -> Flag | None:
+    if not latency.missing:
+        return None
+    need = max(MIN_SAMPLES[int(p[1:])] for p in latency.missing)
+    return Flag(
+        "few-latency-samples",
+        f"{', '.join(latency.missing)} not given: {latency.batch_samples} full batches of "
+        f"{latency.batch_size} were timed and {'/'.join(latency.missing)} needs {need}; "
+        "raise --windows or --min-window-s for more",
+    )
 
 
 def _start(
@@ -127,7 +162,8 @@ def _start(
     emit: Callable[[Event], None],
     score: Callable[[Any], Scores],
 ) -> dict[str, tuple[Worker, WorkerReady]]:
-    """Start workers one after another, so each one's latencies are timed alone; score each
+    """Start workers one after another, so each loads alone (its load time and memory are its
+    own); score each
     one's predictions before any energy is measured (a variant that cannot be scored is a
     failure, and is not measured)."""
     ready: dict[str, tuple[Worker, WorkerReady]] = {}
@@ -179,24 +215,28 @@ def run_variants(
 
     live = _start(specs, job, run, on_event, lambda p: task.score(p, split.test))
     try:
-        energies = _measure(live, run, meter, meter_options, on_event, settings)
+        energies = _measure(live, run, meter, meter_options, on_event, settings, device)
         for name, (worker, ready) in live.items():
             if name not in energies:
                 continue
             memory = worker.memory()
             size = worker.job.batch_size
-            p50, p95, p99 = _latencies(ready, len(split.test), size)
             energy = energies[name]
-            throughput = float(np.mean([w.calls * size / w.duration_s for w in energy.windows]))
+            latency = latency_from_windows(energy.windows, size)
+            flag = _latency_flag(latency)
+            energy = replace(
+                energy,
+                threads=ready.threads or energy.threads,
+                flags=(*energy.flags, flag) if flag else energy.flags,
+            )
+            throughput = float(np.mean([w.items / w.duration_s for w in energy.windows]))
             run.results.append(
                 VariantResult(
                     spec=worker.job.spec,
                     batch_size=size,
                     threads=threads,
                     scores=ready.scores,
-                    latency_p50_s=p50,
-                    latency_p95_s=p95,
-                    latency_p99_s=p99,
+                    latency=latency,
                     throughput_per_s=throughput,
                     peak_rss_bytes=memory["peak_rss_bytes"],
                     gpu_peak_bytes=memory["gpu_peak_bytes"],
@@ -205,6 +245,10 @@ def run_variants(
                     load_s=ready.load_s,
                     details=ready.details,
                     energy=energy,
+                    device=device,
+                    inference_includes=inference_includes(
+                        ready.backend, device, bool(worker.job.spec.loader)
+                    ),
                 )
             )
     finally:
@@ -220,8 +264,12 @@ def _measure(
     meter_options: Mapping[str, Any] | None,
     on_event: Callable[[Event], None],
     settings: Mapping[str, Any],
+    device: str = "cpu",
 ) -> dict[str, MeasureResult]:
-    """Interleaved energy windows over the live workers; a worker that dies is dropped."""
+    """Interleaved energy windows over the live workers; a worker that dies is dropped.
+
+    ``auto`` chooses from the variants' device (CUDA: the GPU's meter), not from this
+    process, which never starts CUDA itself."""
     while live:
         options = dict(meter_options or {})
         if meter in ("auto", "estimate"):  # the estimate must count the workers' CPU time
@@ -229,7 +277,12 @@ def _measure(
         workloads = {name: worker.run for name, (worker, _) in live.items()}
         try:
             return measure_many(
-                workloads, meter, meter_options=options, on_event=on_event, **settings
+                workloads,
+                meter,
+                meter_options=options,
+                on_event=on_event,
+                gpu=is_gpu_device(device),
+                **settings,
             )
         except WorkerDied as exc:
             worker, _ = live.pop(exc.variant)

@@ -1,10 +1,17 @@
 """One spawned worker process per variant: it loads the model and runs batches on command.
 
-The parent keeps the meter and takes the windows (A B C idle A B C ...); each worker only
-runs ``n`` batches when told, so variants interleave though each lives in its own process.
-A worker loads nothing before it is told its job (spawn, not fork): no model, CUDA context or
-meter is shared. Messages are tuples over a pipe: ``("run", n)`` -> ``("done", seconds)``,
-``("memory",)`` -> ``("memory", {"peak_rss_bytes", "gpu_peak_bytes"})``, ``("stop",)``.
+The parent keeps the meter and takes the windows (rounds of A B C idle, shuffled); each
+worker only runs ``n`` batches when told, so variants interleave though each lives in its own
+process. A worker loads nothing before it is told its job (spawn, not fork): no model, CUDA
+context or meter is shared. Messages are tuples over a pipe: ``("run", n)`` -> ``("done",
+{"items", "seconds", "latencies_s", "latency_items"})``, ``("memory",)`` -> ``("memory",
+{"peak_rss_bytes", "gpu_peak_bytes"})``, ``("stop",)``.
+
+What one inference includes (recorded in results as ``inference_includes``): the variant's
+``predict`` on a batch of the task's inputs — for the built-in text back-ends tokenisation,
+the copy to the device, the forward pass, the arg-max and the copy of the labels back — and
+the wait for the device to finish (``harness.device_sync``). A user's ``loader`` runs once
+before measuring and is not included.
 """
 
 from __future__ import annotations
@@ -25,7 +32,10 @@ from typing import Any
 import numpy as np
 
 from joulebench.errors import JoulebenchError, VariantError, WorkloadError
+from joulebench.harness.device_sync import synchronizer
 from joulebench.harness.memory import peak_rss_bytes
+from joulebench.harness.result import WorkDone
+from joulebench.harness.telemetry import thread_settings
 from joulebench.variants.spec import VariantSpec
 from joulebench.variants.user import WORKER_ENV
 
@@ -51,11 +61,12 @@ class WorkerJob:
 
 @dataclass
 class WorkerReady:
-    """What a worker reports once loaded: predictions, per-batch latencies, what it is."""
+    """What a worker reports once loaded: predictions, what it is, the threads it runs with."""
 
     predictions: Any
     """One per example: a list (labels, objects) or an array (labels, or scores per class)."""
-    latencies_s: list[float]
+    scoring_s: float
+    """Time of the scoring pass (not a latency figure: those come from the energy windows)."""
     backend: str
     params: int | None
     size_bytes: int | None
@@ -64,6 +75,38 @@ class WorkerReady:
     rss_after_load_bytes: int | None = None
     scores: Any = None
     """The task's scores of ``predictions``, set by the parent (``tasks.metrics.Scores``)."""
+    threads: dict[str, Any] = field(default_factory=dict)
+    """Thread settings as the worker actually runs (OpenMP, MKL, torch, affinity)."""
+
+
+class BatchLoop:
+    """Runs batches for the energy windows: round the test set, from where the last call ended.
+
+    Every batch is timed on its own and the device is waited for after each one, so a window
+    ends on finished work and each latency is the batch's real time. A short last batch counts
+    its own examples.
+    """
+
+    def __init__(self, model: Any, batches: list[Any], sizes: list[int], device: str) -> None:
+        self.model = model
+        self.batches = batches
+        self.sizes = sizes
+        self.sync = synchronizer(device)
+        self.cursor = 0
+
+    def run(self, n: int) -> WorkDone:
+        """Run ``n`` batches; return the items they held and each batch's time."""
+        latencies: list[float] = []
+        items: list[int] = []
+        for _ in range(n):
+            index = self.cursor
+            self.cursor = (self.cursor + 1) % len(self.batches)
+            start = time.perf_counter()
+            self.model.predict(self.batches[index])
+            self.sync()
+            latencies.append(time.perf_counter() - start)
+            items.append(self.sizes[index])
+        return WorkDone(sum(items), tuple(latencies), tuple(items))
 
 
 def _batches(inputs: Any, size: int) -> list[Any]:
@@ -160,22 +203,21 @@ def _serve(conn: Connection, job: WorkerJob) -> None:
         for batch in batches[:ACCURACY_WARMUP_BATCHES]:
             model.predict(batch)
         parts: list[Any] = []
-        latencies_s: list[float] = []
+        start = time.perf_counter()
         for batch, size in zip(batches, sizes, strict=True):
-            start = time.perf_counter()
-            out = model.predict(batch)
-            latencies_s.append(time.perf_counter() - start)
-            parts.append(_as_rows(job.spec.name, out, size))
+            parts.append(_as_rows(job.spec.name, model.predict(batch), size))
+        scoring_s = time.perf_counter() - start
         info = model.info
         ready = WorkerReady(
             _join(job.spec.name, parts),
-            latencies_s,
+            scoring_s,
             info.backend,
             info.params,
             info.size_bytes,
             dict(info.details),
             load_s,
             peak_rss_bytes(),
+            threads=thread_settings(),
         )
         try:
             conn.send(("ready", ready))
@@ -202,19 +244,19 @@ def _serve(conn: Connection, job: WorkerJob) -> None:
             )
         )
         return
+    loop = BatchLoop(model, batches, sizes, job.device)
     while True:
         message = conn.recv()
         if message[0] == "run":
             start = time.perf_counter()
             try:
-                for i in range(message[1]):
-                    model.predict(batches[i % len(batches)])
+                done = loop.run(message[1])
             except Exception as exc:
                 conn.send(
                     ("error", f"variant {job.spec.name!r} raised {type(exc).__name__}: {exc}")
                 )
                 return
-            conn.send(("done", time.perf_counter() - start))
+            conn.send(("done", (done, time.perf_counter() - start)))
         elif message[0] == "memory":
             conn.send(("memory", _memory()))
         else:
@@ -312,13 +354,14 @@ class Worker:
         """Wait until the model is loaded and scored."""
         return self._receive("ready", timeout_s)
 
-    def run(self, n: int) -> float:
-        """Run ``n`` batches in the worker; return the seconds it took there."""
+    def run(self, n: int) -> WorkDone:
+        """Run ``n`` batches in the worker; return the items they held and their times."""
         try:
             self._conn.send(("run", n))
         except OSError:
             raise self._died() from None
-        return self._receive("done", READY_TIMEOUT_S)
+        done, _seconds = self._receive("done", READY_TIMEOUT_S)
+        return done
 
     def memory(self) -> dict[str, int | None]:
         """The worker's peak resident memory, and peak GPU memory (None without CUDA)."""

@@ -89,8 +89,8 @@ class Change:
 
 
 def _per_inference(measurement: dict[str, Any], field: str) -> np.ndarray:
-    batch = (measurement.get("variant") or {}).get("batch_size", 1)
-    return np.array([w[field] / w["calls"] / batch for w in measurement["windows"]], dtype=float)
+    """Each window's figure per item (the examples it actually ran)."""
+    return np.array([w[field] / w["items"] for w in measurement["windows"]], dtype=float)
 
 
 def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:

@@ -58,9 +58,9 @@ def external_variant(result: MeasureResult, source: dict[str, Any] | None) -> di
     block: dict[str, Any] = {
         "name": result.label,
         "batch_size": 1,
-        "energy_per_inference_j": result.energy_per_call_j.to_dict(),
+        "energy_per_inference_j": result.energy_per_item_j.to_dict(),
         "net_energy_per_inference_j": (
-            result.net_energy_per_call_j.to_dict() if result.net_energy_per_call_j else None
+            result.net_energy_per_item_j.to_dict() if result.net_energy_per_item_j else None
         ),
         "details": {},
     }

@@ -13,7 +13,7 @@ from joulebench.batteries import battery as battery_profile
 from joulebench.devices.base import MEASURED_METHODS
 from joulebench.errors import ResultsError
 from joulebench.results.pytest_benchmark import from_pytest_benchmark, is_pytest_benchmark
-from joulebench.results.schema import check_version
+from joulebench.results.schema import check_version, migrate
 
 VARIANT_COLUMNS = (
     "macro_f1",
@@ -28,9 +28,9 @@ VARIANT_COLUMNS = (
     "threads",
 )
 FIGURES = (
-    "energy_per_call_j",
-    "net_energy_per_call_j",
-    "duration_per_call_s",
+    "energy_per_item_j",
+    "net_energy_per_item_j",
+    "duration_per_item_s",
     "power_w",
     "idle_power_w",
 )
@@ -68,9 +68,9 @@ def read_document(path: Path | str) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise ResultsError(f"results file {path} is not a joulebench result (not a JSON object)")
     if is_pytest_benchmark(document):
-        return from_pytest_benchmark(document, str(path))
+        return migrate(from_pytest_benchmark(document, str(path)))
     check_version(document, str(path))
-    return document
+    return migrate(document)
 
 
 def documents(path_or_dir: Path | str) -> list[tuple[Path, dict[str, Any]]]:
@@ -110,12 +110,22 @@ def _row(
     for name in FIGURES:
         row[name], row[f"{name}_ci95"] = _figure(m["figures"], name)
     row["net_error"] = m["figures"].get("net_error")
-    # per inference: a call of a variant is one batch; a plain workload's call is one inference
-    energy, ci95 = row["energy_per_call_j"], row["energy_per_call_j_ci95"]
-    row["energy_j"], row["energy_j_ci95"] = energy / batch_size, ci95 / batch_size
-    net, net_ci95 = row["net_energy_per_call_j"], row["net_energy_per_call_j_ci95"]
-    row["net_energy_j"] = None if net is None else net / batch_size
-    row["net_energy_j_ci95"] = None if net_ci95 is None else net_ci95 / batch_size
+    # per inference = per item: each window divided by the examples it actually ran
+    row["energy_j"], row["energy_j_ci95"] = row["energy_per_item_j"], row["energy_per_item_j_ci95"]
+    row["net_energy_j"] = row["net_energy_per_item_j"]
+    row["net_energy_j_ci95"] = row["net_energy_per_item_j_ci95"]
+    row["energy_interval"] = (m["figures"]["energy_per_item_j"] or {}).get("interval", "student-t")
+    systematic = m.get("systematic") or {}
+    row["energy_j_systematic"] = systematic.get("energy_per_item_j")
+    row["net_energy_j_systematic"] = systematic.get("net_energy_per_item_j")
+    accuracy = systematic.get("accuracy") or {}
+    row["meter_accuracy"] = accuracy.get("rel_frac")
+    row["meter_accuracy_source"] = accuracy.get("source")
+    row["stopping_rule"] = (m.get("stopping") or {}).get("rule", "fixed")
+    latency = variant.get("latency") or {}
+    row["latency_samples"] = latency.get("batch_samples")
+    row["latency_per_item_p50_s"] = latency.get("per_item_p50_s")
+    row["device"] = variant.get("device")
     accuracy = variant.get("accuracy") or {}
     row["accuracy"] = accuracy.get("value")
     row["accuracy_ci_low"] = accuracy.get("ci_low")
@@ -200,6 +210,8 @@ def load_windows(path_or_dir: Path | str) -> pd.DataFrame:
                     "method": method,
                     "round_index": w["round_index"],
                     "calls": w["calls"],
+                    "items": w["items"],
+                    "position": w.get("position"),
                     "energy_j": w["energy_j"],
                     "duration_s": w["duration_s"],
                     "meter_duration_s": w["meter_duration_s"],

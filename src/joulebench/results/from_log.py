@@ -49,16 +49,16 @@ def document_from_log(
     groups.append((IDLE, run.get("idle_windows") or []))
     for label, windows in groups:
         for window, (start_s, end_s) in zip(windows, _windows(windows, label, source), strict=True):
-            calls = 0 if label == IDLE else int(window["calls"])
+            inferences = 0 if label == IDLE else int(window["items"])
             try:
                 (reading,) = energy_from_log(
                     log, [(start_s, end_s)], clock_offset_s=clock_offset_s, domain=scope,
                     scope=scope,
                 )  # fmt: skip
             except ChargingWindowError as exc:  # a phone's battery log: charging voids it
-                items.append(ManualWindow(label, calls, None, str(exc), start_s, end_s))
+                items.append(ManualWindow(label, inferences, None, str(exc), start_s, end_s))
                 continue
-            items.append(ManualWindow(label, calls, reading, None, start_s, end_s))
+            items.append(ManualWindow(label, inferences, reading, None, start_s, end_s))
     results = manual_results(items, scope=scope, device=run["machine_id"], source=source)
     extra = {
         "from_run": {
@@ -76,12 +76,11 @@ def document_from_log(
         original = by_label[result.label]
         variant = original.get("variant")
         if variant:
-            per_item = 1.0 / int(variant.get("batch_size") or 1)
-            net = result.net_energy_per_call_j
+            net = result.net_energy_per_item_j
             measurement["variant"] = {
                 **variant,
-                "energy_per_inference_j": result.energy_per_call_j.scaled(per_item).to_dict(),
-                "net_energy_per_inference_j": net.scaled(per_item).to_dict() if net else None,
+                "energy_per_inference_j": result.energy_per_item_j.to_dict(),
+                "net_energy_per_inference_j": net.to_dict() if net else None,
             }
     document["failures"] = run.get("failures", [])
     document["task"] = run.get("task", {})

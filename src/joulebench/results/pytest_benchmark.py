@@ -12,7 +12,6 @@ from typing import Any
 
 from joulebench import __version__
 from joulebench.errors import ResultsError
-from joulebench.results.schema import SCHEMA_VERSION
 
 EXTRA_KEY = "joulebench"
 
@@ -50,7 +49,8 @@ def from_pytest_benchmark(document: dict[str, Any], source: str) -> dict[str, An
     stamp = str(document.get("datetime", "")).replace(":", "").replace("-", "")[:15]
     commit = (document.get("commit_info") or {}).get("id") or ""
     return {
-        "schema_version": SCHEMA_VERSION,
+        # the fixture's record says which results schema its measurement was written in
+        "schema_version": first.get("schema_version", 1),
         "joulebench_version": __version__,
         "run_id": f"pytest-{stamp or 'run'}{'-' + commit[:8] if commit else ''}",
         "created_utc": document.get("datetime", ""),

@@ -86,6 +86,8 @@ def build_document(
         "machine": machine,
         "settings": items[0].settings.model_dump(),
         "extra": extra or {},
+        "order": [list(r) for r in items[0].order],
+        "order_seed": items[0].order_seed,
         "measurements": [measurement_to_dict(r) for r in items],
         "idle_windows": idle_windows_to_list(items[0]),
     }
