@@ -11,7 +11,8 @@ from joulebench.errors import ResultsError, SchemaVersionError
 from joulebench.results import load, load_windows, read_document, save
 from joulebench.testing import BusyTrace, FakeClock
 
-REFERENCE = Path(__file__).parent.parent / "data" / "results-v1.json"
+DATA = Path(__file__).parent.parent / "data"
+REFERENCE = DATA / "results-v1.json"
 
 
 def run(host, noise_frac=0.02):
@@ -103,3 +104,35 @@ def test_an_unwritable_results_folder_is_refused(tmp_path, host):
     blocker.write_text("x")
     with pytest.raises(ResultsError, match=r"not writable.*--out"):
         save(run(host), blocker / "results")
+
+
+def test_the_version_2_reference_file_loads_with_items_order_and_stopping_rule():
+    document = read_document(DATA / "results-v2.json")
+    assert document["schema_version"] == 2 and "migrated_from" not in document
+    assert document["order"][2] == ["idle", "slow", "batched"] and document["order_seed"] == 0
+    batched = document["measurements"][0]
+    # windows of 4, 4, 2-example batches: energy per item divides by the items each ran
+    assert [w["items"] for w in batched["windows"]] != [w["calls"] * 4 for w in batched["windows"]]
+    assert batched["stopping"]["rule"] == "fixed"
+    assert batched["systematic"]["accuracy"]["rel_frac"] == 0.0
+    frame = load(DATA / "results-v2.json").set_index("label")
+    assert frame.loc["batched", "energy_j"] == pytest.approx(25.0 * 0.01)
+    assert frame.loc["slow", "net_energy_j"] == pytest.approx(20.0 * 0.02)
+    assert frame.loc["batched", "stopping_rule"] == "fixed"
+    windows = load_windows(DATA / "results-v2.json")
+    assert {"items", "position"} <= set(windows.columns)
+
+
+def test_a_version_1_variant_file_is_migrated_per_item_and_flagged():
+    old = json.loads((DATA / "variants-v1.json").read_text())
+    document = read_document(DATA / "variants-v1.json")
+    assert document["schema_version"] == 2 and document["migrated_from"] == 1
+    before, after = old["measurements"][0], document["measurements"][0]
+    per_call = before["figures"]["energy_per_call_j"]
+    assert after["figures"]["energy_per_item_j"]["mean"] == pytest.approx(per_call["mean"] / 8)
+    assert after["figures"]["energy_per_item_j"]["ci95"] == pytest.approx(per_call["ci95"] / 8)
+    assert after["windows"][0]["items"] == before["windows"][0]["calls"] * 8
+    assert "items-not-counted" in [f["code"] for f in after["flags"]]
+    frame = load(DATA / "variants-v1.json").set_index("variant")
+    assert frame.loc["base", "energy_j"] == pytest.approx(per_call["mean"] / 8)
+    assert "items-not-counted" in frame.loc["base", "flags"]

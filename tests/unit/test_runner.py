@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import count
 
 import numpy as np
@@ -7,6 +8,8 @@ import pytest
 from scipy import stats
 
 from joulebench import measure, measure_many
+from joulebench.cli.format import format_results
+from joulebench.devices.base import MeterAccuracy
 from joulebench.devices.simulated import SimulatedMeter
 from joulebench.errors import (
     InvalidWindowError,
@@ -327,3 +330,50 @@ def test_thread_counts_are_recorded(host):
     r = measure(trace.workload(CALL_S), meter, clock=clock, host_probe=host)
     assert r.threads["logical_cpus"] >= 1
     assert "omp_num_threads" in r.threads
+
+
+class DriftingBaseline(BusyTrace):
+    """Idle power that rises 0.1 W every second (a machine warming up); busy = idle + 20 W."""
+
+    def energy_j(self, t0_s, t1_s):
+        baseline_j = 5.0 * (t1_s - t0_s) + 0.05 * (t1_s**2 - t0_s**2)
+        busy_s = sum(max(0.0, min(b, t1_s) - max(a, t0_s)) for a, b in self.busy)
+        return baseline_j + 20.0 * busy_s
+
+
+def test_net_energy_subtracts_each_rounds_own_idle_window_so_baseline_drift_cancels(host):
+    clock = FakeClock()
+    trace = DriftingBaseline(clock, 5.0, 25.0)
+    meter = SimulatedMeter(trace, clock=clock)
+    r = measure(trace.workload(CALL_S), meter, clock=clock, host_probe=host, seed=3,
+                windows=12, min_window_s=2.0)  # fmt: skip
+    truth_j = 20.0 * CALL_S
+    assert r.net_energy_per_item_j.mean == pytest.approx(truth_j, rel=0.01)
+    assert r.stopping["idle"] == "paired by round"
+    # against the run's mean idle power instead, the drift (several watts over the run)
+    # would spread the per-window net values far more
+    mean_idle_w = r.idle_power_w.mean
+    run_mean = [(w.energy_j - mean_idle_w * w.meter_duration_s) / w.items for w in r.windows]
+    assert r.net_energy_per_item_j.std < 0.25 * np.std(run_mean, ddof=1)
+
+
+def test_the_meters_own_accuracy_is_kept_apart_from_the_statistical_interval(host):
+    clock, trace, _ = setup(noise_frac=0.02, seed=1)
+    r = measure(
+        trace.workload(CALL_S),
+        "estimate",
+        clock=clock,
+        host_probe=host,
+        seed=2,
+        windows=3,
+        meter_options={"clock": clock, "cpu_time_s": lambda: clock.now_s},
+    )
+    assert r.accuracy.rel_frac == 1.0 and "factor of 2" in r.accuracy.source
+    assert r.systematic_energy_per_item_j == pytest.approx(r.energy_per_item_j.mean)
+    text = format_results([r])
+    assert "meter accuracy" in text and "(100%)" in text
+    assert "statistical 95% confidence half-width" in text
+    # a meter that states nothing claims nothing: no bound, never 0
+    unstated = replace(r, accuracy=MeterAccuracy(None, "not given"))
+    assert unstated.systematic_energy_per_item_j is None
+    assert "not stated" in format_results([unstated])
