@@ -60,6 +60,37 @@ def joulebench_row(work: Callable[[int], None], calls: int, quick: bool) -> dict
     }
 
 
+CODECARBON_CPU_MODES = {
+    "intel_rapl": "measured (RAPL counters)",
+    "intel_power_gadget": "measured (Intel Power Gadget)",
+    "apple_powermetrics": "measured (powermetrics)",
+    "cpu_load": "ESTIMATED (TDP {tdp} W x CPU load)",
+    "constant": "ESTIMATED (a constant {tdp} W, half of a TDP)",
+}
+
+
+def codecarbon_how(tracker: Any, data: Any) -> str:
+    """How CodeCarbon made its figure in this run, read from its own hardware objects."""
+    parts = []
+    for hardware in getattr(tracker, "_hardware", []):
+        kind = type(hardware).__name__
+        if kind == "CPU":
+            mode = getattr(hardware, "_mode", None)
+            words = CODECARBON_CPU_MODES.get(mode, f"unknown mode {mode!r}")
+            parts.append(f"CPU {words.format(tdp=getattr(hardware, '_tdp', '?'))}")
+        elif kind == "RAM":
+            parts.append("RAM ESTIMATED (watts per GB of memory)")
+        elif kind == "GPU":
+            parts.append("GPU measured (NVML)")
+        else:
+            parts.append(f"{kind} (mode {getattr(hardware, '_mode', '?')})")
+    measured_any = any("measured" in p for p in parts)
+    estimated_any = any("ESTIMATED" in p for p in parts)
+    lead = "ESTIMATED in part" if measured_any and estimated_any else (
+        "measured" if measured_any else "ESTIMATED")  # fmt: skip
+    return f"{lead}: " + "; ".join(parts) + f" (CPU {data.cpu_power:.1f} W)"
+
+
 def codecarbon_row(work: Callable[[int], None], calls: int) -> dict[str, Any]:
     try:
         from codecarbon import OfflineEmissionsTracker
@@ -80,8 +111,10 @@ def codecarbon_row(work: Callable[[int], None], calls: int) -> dict[str, Any]:
         "tool": "codecarbon",
         "energy_per_item_j": energy_j / calls,
         "ci95_j": None,
-        "how": f"ESTIMATED here (tracking mode {getattr(data, 'tracking_mode', '?')}: "
-        f"CPU {data.cpu_power:.1f} W from a TDP table/load model, RAM a fixed W per GB)",
+        "how": codecarbon_how(tracker, data),
+        "codecarbon_modes": {
+            type(h).__name__: getattr(h, "_mode", None) for h in getattr(tracker, "_hardware", [])
+        },
         "scope": f"cpu {data.cpu_energy * 3.6e6:.0f} J + ram {data.ram_energy * 3.6e6:.0f} J",
         "calls_per_s_inside": calls / elapsed_s,
         "tool_wall_s": elapsed_s,

@@ -19,8 +19,8 @@ from typing import Any
 
 import platformdirs
 
+from joulebench.environment import library_versions
 from joulebench.errors import UserError, VariantError
-from joulebench.harness.machine import library_versions
 from joulebench.harness.runner import Event
 from joulebench.harness.variant_run import VariantFailure
 from joulebench.tasks.data import bbc_news

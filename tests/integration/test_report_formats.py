@@ -38,7 +38,8 @@ def test_report_writes_html_markdown_latex_and_csv(tmp_path, capsys):
 
     markdown = files[".md"].read_text()
     assert markdown.startswith("# Tiny BERT")
-    assert "| variant | method | backend | accuracy (95% CI) | energy mJ/inference |" in markdown
+    header = "| variant | method | backend | accuracy (95% CI) | energy mJ/inference ± 95% CI |"
+    assert header + " meter accuracy mJ |" in markdown
     rows = [line for line in markdown.splitlines() if line.startswith(("| base", "| int8"))]
     assert len(rows) == 2 and all("estimated" in r and "±" in r for r in rows)
     assert "ESTIMATED, NOT measured" in markdown

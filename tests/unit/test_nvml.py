@@ -242,3 +242,17 @@ def test_thermal_slowdown_bits_flag_the_windows_as_drifted(clock, host):
     )
     assert all("gpu-hw-thermal" in w.flags for w in result.windows)
     assert "drift" in [f.code for f in result.flags]
+
+
+def test_a_window_held_back_by_the_power_cap_at_any_time_is_flagged_throttled(clock, host):
+    capped = FakeGpu(power_capped_share=0.2)  # its clock-event reasons read 0 at every end
+    results = {}
+    for name, gpu in (("capped", capped), ("free", FakeGpu())):
+        meter = NvmlMeter(nvml=FakeNvml([gpu], clock=clock), clock=clock)
+        results[name] = measure(lambda n: clock.advance(0.01 * n), meter, clock=clock,
+                                host_probe=host, windows=2, min_window_s=2.0, seed=0)  # fmt: skip
+    window = results["capped"].windows[0]
+    assert any(f.startswith("gpu-throttled-power") for f in window.flags)
+    assert window.readings[0].details["power_capped_ns_end"] > 0
+    assert "drift" in [f.code for f in results["capped"].flags]
+    assert not any(w.flags for w in results["free"].windows)

@@ -97,3 +97,27 @@ def test_importing_joulebench_touches_no_hardware_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def imported_modules(folder: str) -> set[str]:
+    """Every joulebench module imported anywhere (top level or inside functions) in ``folder``."""
+    found = set()
+    for path in (Path(joulebench.__file__).parent / folder).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("joulebench"):
+                found.add(node.module)
+            if isinstance(node, ast.Import):
+                found |= {a.name for a in node.names if a.name.startswith("joulebench")}
+    return found
+
+
+@pytest.mark.parametrize(
+    ("folder", "forbidden"),
+    [
+        ("tasks", ("joulebench.variants", "joulebench.harness", "joulebench.results")),
+        ("variants", ("joulebench.harness", "joulebench.results", "joulebench.reports")),
+    ],
+)
+def test_tasks_and_variants_reach_no_layer_above_them(folder, forbidden):
+    above = sorted(m for m in imported_modules(folder) if m.startswith(forbidden))
+    assert above == [], f"{folder}/ imports {above}"

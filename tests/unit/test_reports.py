@@ -72,7 +72,12 @@ def test_measured_points_are_not_called_estimates():
 def test_figures_table_formats_intervals_and_units():
     table = figures_table(frame()).set_index("variant")
     assert table.loc["base", "accuracy (95% CI)"] == "96.0% [94.0, 97.0]"
-    assert table.loc["base", "energy mJ/inference"] == "160 ± 16"
+    assert table.loc["base", "energy mJ/inference ± 95% CI"] == "160 ± 16"
+    assert table.loc["base", "meter accuracy mJ"] == "not stated"  # the frame gives no bound
+    with_bound = frame().assign(energy_j_systematic=lambda f: f["energy_j"] * 0.05)
+    assert figures_table(with_bound).set_index("variant").loc["base", "meter accuracy mJ"] == (
+        "±8 (5%)"
+    )
     assert table.loc["int8", "size MB"] == "90"
     charges = table.loc["int8", "inferences per phone charge"]
     assert charges.startswith(f"{battery('phone').usable_energy_j / 0.06:,.0f}")

@@ -217,7 +217,20 @@ class NvmlMeter:
             "temperature_c": None if temp is None else float(temp),
             "power_limit_w": None if limit_mw is None else float(limit_mw) / 1000.0,
             "clock_event_reasons": None if reasons is None else int(reasons),
+            "power_capped_ns": self._violation_ns(handle, "NVML_PERF_POLICY_POWER", 0),
+            "thermal_capped_ns": self._violation_ns(handle, "NVML_PERF_POLICY_THERMAL", 1),
         }
+
+    def _violation_ns(self, handle: Any, policy_name: str, default: int) -> int | None:
+        """NVML's cumulative time (ns) the GPU was held back by a policy; None if not given.
+
+        Read at both ends of a window, the difference says whether it throttled at any time
+        during the window, not only at its end (the clock-event reasons are a snapshot).
+        """
+        policy = getattr(self.nvml, policy_name, default)
+        status = self._optional("nvmlDeviceGetViolationStatus", handle, policy)
+        value = getattr(status, "violationTime", None)
+        return None if value is None else int(value)
 
     # -- probe -----------------------------------------------------------------------------
     @classmethod

@@ -21,7 +21,7 @@ from typing import Any
 
 import platformdirs
 
-from joulebench.harness.machine import library_versions
+from joulebench.environment import library_versions
 from joulebench.harness.runner import Event
 from joulebench.tasks.arrays import digits
 from joulebench.tasks.classification import Classification

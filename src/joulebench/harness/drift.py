@@ -52,6 +52,10 @@ def window_drift(
         slow = gpu_slowdowns(details.get("clock_event_reasons_end"))
         if slow:
             reasons.append("gpu-" + "+".join(slow))
+        for kind in ("power", "thermal"):
+            v0, v1 = details.get(f"{kind}_capped_ns_begin"), details.get(f"{kind}_capped_ns_end")
+            if v0 is not None and v1 is not None and v1 > v0:
+                reasons.append(f"gpu-throttled-{kind} {(v1 - v0) / 1e6:.0f} ms")
         c0, c1 = details.get("sm_clock_mhz_begin"), details.get("sm_clock_mhz_end")
         if c0 and c1 and abs(c1 - c0) / c0 > freq_frac:
             reasons.append(f"gpu-clock {c0}->{c1} MHz")

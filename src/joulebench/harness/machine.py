@@ -8,22 +8,12 @@ import platform
 import re
 import socket
 import sys
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-LIBRARIES = (
-    "joulebench",
-    "numpy",
-    "scipy",
-    "pandas",
-    "torch",
-    "onnxruntime",
-    "transformers",
-    "nvidia-ml-py",
-)
+from joulebench.environment import library_versions
 
 
 def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
@@ -37,27 +27,63 @@ def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
     return platform.processor() or platform.machine() or "unknown"
 
 
-def governor(root: Path = Path("/sys")) -> str | None:
-    """The cpufreq governor of CPU 0 (``performance``, ``powersave``, ...), or None."""
+def _read(path: Path) -> str | None:
     try:
-        return (root / "devices/system/cpu/cpu0/cpufreq/scaling_governor").read_text().strip()
+        return path.read_text().strip()
     except OSError:
         return None
 
 
-def library_versions(names: tuple[str, ...] = LIBRARIES) -> dict[str, str | None]:
-    """Installed versions (None where not installed), read without importing the libraries."""
-    versions: dict[str, str | None] = {}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
+def governor(root: Path = Path("/sys")) -> str | None:
+    """The cpufreq governor of CPU 0 (``performance``, ``powersave``, ...), or None."""
+    return _read(root / "devices/system/cpu/cpu0/cpufreq/scaling_governor")
+
+
+def governors(root: Path = Path("/sys")) -> dict[str, int]:
+    """How many CPUs run each cpufreq governor (``{"performance": 8}``); empty if unknown."""
+    counts: dict[str, int] = {}
+    for path in sorted((root / "devices/system/cpu").glob("cpu[0-9]*/cpufreq/scaling_governor")):
+        name = _read(path)
+        if name:
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def boost(root: Path = Path("/sys")) -> bool | None:
+    """Whether turbo/boost clocks are allowed (intel_pstate's no_turbo, or cpufreq's boost)."""
+    no_turbo = _read(root / "devices/system/cpu/intel_pstate/no_turbo")
+    if no_turbo in ("0", "1"):
+        return no_turbo == "0"
+    flag = _read(root / "devices/system/cpu/cpufreq/boost")
+    return None if flag not in ("0", "1") else flag == "1"
+
+
+def smt(root: Path = Path("/sys")) -> bool | None:
+    """Whether simultaneous multithreading (hyper-threading) is active; None if unknown."""
+    active = _read(root / "devices/system/cpu/smt/active")
+    return None if active not in ("0", "1") else active == "1"
+
+
+def rapl_power_limits_w(root: Path = Path("/sys")) -> dict[str, float]:
+    """RAPL power limits per zone and constraint (``package-0/long_term``: watts).
+
+    The limits files are world-readable even where the energy counters are root-only.
+    """
+    limits: dict[str, float] = {}
+    for zone in sorted((root / "class/powercap").glob("intel-rapl:*")):
+        name = _read(zone / "name") or zone.name
+        for limit_file in sorted(zone.glob("constraint_*_power_limit_uw")):
+            index = limit_file.name.split("_")[1]
+            value = _read(limit_file)
+            kind = _read(zone / f"constraint_{index}_name") or f"constraint_{index}"
+            if value and value.isdigit():
+                limits[f"{name}/{kind}"] = int(value) / 1e6
+    return limits
 
 
 def fingerprint(gpu_names: list[str] | None = None, driver: str | None = None) -> dict[str, Any]:
-    """CPU, cores, memory, GPU, driver, kernel, governor, Python and library versions.
+    """CPU, cores, memory, GPU, driver, kernel, governors, boost, SMT, RAPL power limits,
+    Python and library versions.
 
     GPU names come from the meter that saw them: nothing here probes hardware.
     """
@@ -73,6 +99,10 @@ def fingerprint(gpu_names: list[str] | None = None, driver: str | None = None) -
         "kernel": platform.release(),
         "arch": platform.machine(),
         "governor": governor(),
+        "governors": governors(),
+        "boost": boost(),
+        "smt": smt(),
+        "rapl_power_limits_w": rapl_power_limits_w(),
         "python": sys.version.split()[0],
         "python_implementation": platform.python_implementation(),
         "libraries": library_versions(),

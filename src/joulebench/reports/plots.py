@@ -76,7 +76,16 @@ def caption_lines(frame: pd.DataFrame, battery: Battery, plot: bool = True) -> l
             "counts per charge are optimistic."
         )
     lead = "Error bars" if plot else "Intervals"
-    lines.append(f"{lead}: 95% (Wilson for accuracy, Student t for energy; ± is the half-width).")
+    energy_interval = (
+        "Student t, or Stein's two-stage interval after an adaptive stop"
+        if "energy_interval" in frame and (frame["energy_interval"] == "stein-two-stage").any()
+        else "Student t"
+    )
+    lines.append(
+        f"{lead}: statistical 95% (Wilson for accuracy, {energy_interval} for energy; ± is the "
+        "half-width). The meter's own accuracy is a systematic bound apart from them"
+        + (" (the 'meter accuracy' column)." if not plot else ".")
+    )
     if plot:
         lines.append(
             "Pareto frontier on the means (dotted); ringed: possibly optimal, its 95% "

@@ -20,6 +20,26 @@ def _plus_minus(value: float | None, ci: float | None, scale: float, digits: int
     )
 
 
+def _systematic(row: pd.Series) -> str:
+    """The meter's own accuracy bound on the gross figure (mJ), or 'not stated'."""
+    bound = row.get("energy_j_systematic")
+    if bound is None or pd.isna(bound):
+        return "not stated"
+    share = bound / row["energy_j"] if row.get("energy_j") else None
+    return f"±{bound * 1000:.2g}" + (f" ({share:.0%})" if share is not None else "")
+
+
+def _latency(row: pd.Series) -> str:
+    """``620 (n=45, batch 32)``: the median batch time with the batches behind it."""
+    value = row.get("latency_p50_s")
+    if value is None or pd.isna(value):
+        return "—"
+    samples = row.get("latency_samples")
+    if samples is None or pd.isna(samples):
+        return f"{value * 1000:.3g}"
+    return f"{value * 1000:.3g} (n={int(samples)}, batch {int(row['batch_size'])})"
+
+
 def _count(value: float) -> str:
     return "∞" if value == math.inf else f"{value:,.0f}"
 
@@ -85,12 +105,15 @@ def figures_table(
                 "method": r.get("method") or "—",
                 "backend": r.get("backend") or "—",
                 **_score_columns(frame, r),
-                "energy mJ/inference": _plus_minus(r["energy_j"], r["energy_j_ci95"], 1000),
+                "energy mJ/inference ± 95% CI": _plus_minus(
+                    r["energy_j"], r["energy_j_ci95"], 1000
+                ),
+                "meter accuracy mJ": _systematic(r),
                 "net mJ/inference": _plus_minus(
                     r.get("net_energy_j"), r.get("net_energy_j_ci95"), 1000
                 ),
                 "energy method": energy_method_text(r),
-                "latency p50 ms": _plus_minus(r.get("latency_p50_s"), None, 1000),
+                "latency p50 ms": _latency(r),
                 "peak RSS MB": _plus_minus(r.get("peak_rss_bytes"), None, 1e-6),
                 "params M": _plus_minus(r.get("params"), None, 1e-6),
                 "size MB": _plus_minus(r.get("model_size_bytes"), None, 1e-6),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from joulebench.errors import UserError
+from joulebench.references import import_reference
 from joulebench.tasks.arrays import digits, image_folder, load_arrays
 from joulebench.tasks.classification import Classification
 from joulebench.tasks.data import builtin, load_table
@@ -61,9 +62,7 @@ def _generic_data(spec: TaskConfig) -> GenericDataset:
 def task_from_config(spec: TaskConfig) -> Classification | GenericTask:
     """A classification task, or the user's own when ``metric`` names a function."""
     if spec.metric:
-        from joulebench.variants.user import resolve
-
-        metric = resolve(spec.metric, "", what="the task's metric")
+        metric = import_reference(spec.metric, "the task's metric")
         return GenericTask(
             _generic_data(spec),
             metric,

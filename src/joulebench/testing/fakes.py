@@ -271,6 +271,10 @@ class FakeGpu:
     clock_event_reasons: int = 0
     counter_offset_mj: int = 0
     lost: bool = False
+    power_capped_share: float = 0.0
+    """Share of the time the GPU is held back by its power cap (NVML's violation counter)."""
+    thermal_share: float = 0.0
+    """Share of the time the GPU is held back by temperature."""
 
 
 @dataclass
@@ -291,6 +295,8 @@ class FakeNvml:
     NVML_FI_DEV_POWER_AVERAGE = 185
     NVML_CLOCK_SM = 1
     NVML_TEMPERATURE_GPU = 0
+    NVML_PERF_POLICY_POWER = 0
+    NVML_PERF_POLICY_THERMAL = 1
 
     def __post_init__(self) -> None:
         self.t0_s = self.clock.monotonic()
@@ -355,3 +361,12 @@ class FakeNvml:
 
     def nvmlDeviceGetCurrentClocksEventReasons(self, handle: Any) -> int:
         return self._gpu(handle).clock_event_reasons
+
+    def nvmlDeviceGetViolationStatus(self, handle: Any, policy: int) -> Any:
+        """Cumulative nanoseconds held back by a policy (power 0, thermal 1), as NVML counts."""
+        gpu = self._gpu(handle)
+        share = {0: gpu.power_capped_share, 1: gpu.thermal_share}.get(policy, 0.0)
+        elapsed_s = self.clock.monotonic() - self.t0_s
+        return SimpleNamespace(
+            referenceTime=int(elapsed_s * 1e6), violationTime=int(share * elapsed_s * 1e9)
+        )

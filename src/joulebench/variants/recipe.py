@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from joulebench.environment import library_versions as installed_versions
 from joulebench.errors import VariantError
-from joulebench.harness.machine import library_versions as installed_versions
 from joulebench.variants.base import size_on_disk
 
 RECORD = "joulebench-variant.json"
