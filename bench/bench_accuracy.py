@@ -134,7 +134,9 @@ def fake_rapl(windows: int, window_s: float) -> list[dict[str, Any]]:
 def meter_log(windows: int) -> list[dict[str, Any]]:
     import numpy as np
 
+    from joulebench.devices.clock_offset import estimate_clock_offset
     from joulebench.devices.manual import energy_from_log
+    from joulebench.devices.meterlog import read_log
     from joulebench.testing import write_meter_log
 
     start_s, window_s, gap_s, offset_s = 1_795_000_000.0, 60.0, 7.3, 2.4
@@ -150,7 +152,8 @@ def meter_log(windows: int) -> list[dict[str, Any]]:
         return float(np.trapezoid([power_w(t) for t in grid[::100]], grid[::100]))
 
     print(f"simulated USB meter log, {windows} windows of {window_s:.0f} s, 3% noise per sample, "
-          f"meter clock {offset_s} s ahead:")  # fmt: skip
+          f"meter clock {offset_s} s ahead; the offset given, then found from the log "
+          "(--clock-offset-s auto):")  # fmt: skip
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for rate_hz in (1.0, 2.0, 10.0):
@@ -162,14 +165,23 @@ def meter_log(windows: int) -> list[dict[str, Any]]:
                     tz="UTC",
                 )  # fmt: skip
                 offset = start_s if style == "elapsed" else -offset_s
-                readings = energy_from_log(path, spans, clock_offset_s=offset, tz="UTC")
-                errors = [abs(r.energy_j / truth_j(a, b) - 1)
-                          for r, (a, b) in zip(readings, spans, strict=True)]  # fmt: skip
-                median = statistics.median(errors)
-                print(f"  {rate_hz:>4.0f} Hz {style:<8} median error {median:.3%}, "
-                      f"max {max(errors):.3%}")  # fmt: skip
-                rows.append({"rate_hz": rate_hz, "style": style, "median_error": median,
-                             "max_error": max(errors)})  # fmt: skip
+                log = read_log(path, tz="UTC")
+                # every window the run took: the busy ones and the gaps between them (idle)
+                every = sorted(spans + [(b, b + gap_s - 0.5) for _, b in spans[:-1]])
+                found = estimate_clock_offset(log, every).offset_s
+                row: dict[str, Any] = {"rate_hz": rate_hz, "style": style,
+                                       "offset_error_s": found - offset}  # fmt: skip
+                for name, value in (("given", offset), ("found", found)):
+                    readings = energy_from_log(log, spans, clock_offset_s=value)
+                    errors = [abs(r.energy_j / truth_j(a, b) - 1)
+                              for r, (a, b) in zip(readings, spans, strict=True)]  # fmt: skip
+                    row[f"median_error_{name}"] = statistics.median(errors)
+                    row[f"max_error_{name}"] = max(errors)
+                given = f"median {row['median_error_given']:.3%}, max {row['max_error_given']:.3%}"
+                found = f"median {row['median_error_found']:.3%}, max {row['max_error_found']:.3%}"
+                print(f"  {rate_hz:>4.0f} Hz {style:<8} offset given: {given}; "
+                      f"found ({row['offset_error_s']:+.2f} s off): {found}")  # fmt: skip
+                rows.append(row)
     return rows
 
 

@@ -150,7 +150,8 @@ def simulated_run(tmp_path, host):
     return save(results, tmp_path / "results"), clock, trace
 
 
-def test_import_log_remakes_the_runs_energy_from_the_meters_log(tmp_path, host, capsys):
+@pytest.mark.parametrize("offset", ["-2.5", "auto"])
+def test_import_log_remakes_the_runs_energy_from_the_meters_log(tmp_path, host, capsys, offset):
     run_path, clock, trace = simulated_run(tmp_path, host)
     before = run_path.read_bytes()
     origin = clock.wall_origin_s + trace.origin_s
@@ -164,9 +165,11 @@ def test_import_log_remakes_the_runs_energy_from_the_meters_log(tmp_path, host, 
         style="um25c",
         tz="Asia/Tokyo",
     )
-    code = main(["import-log", str(log), "--run", str(run_path), "--clock-offset-s", "-2.5",
+    code = main(["import-log", str(log), "--run", str(run_path), "--clock-offset-s", offset,
                  "--tz", "Asia/Tokyo", "--out", str(tmp_path / "results")])  # fmt: skip
-    assert code == 0, capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert ("Clock offset found from the log: -2.5" in out) == (offset == "auto")
     assert run_path.read_bytes() == before  # the run is untouched
     new = [p for p in only_results(tmp_path / "results") if p != run_path]
     frame = load(new[0]).set_index("label")
@@ -175,6 +178,7 @@ def test_import_log_remakes_the_runs_energy_from_the_meters_log(tmp_path, host, 
     assert frame.loc["B", "energy_per_item_j"] == pytest.approx(6.0 * 0.03, rel=0.01)
     assert frame.loc["A", "net_energy_per_item_j"] == pytest.approx(4.0 * 0.01, rel=0.03)
     document = read_document(new[0])
+    assert document["extra"]["clock_offset_s"] == pytest.approx(-2.5, abs=0.05)
     assert document["extra"]["from_run"]["file"] == str(run_path)
     assert document["machine_id"] == read_document(run_path)["machine_id"]
 

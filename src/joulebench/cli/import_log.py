@@ -39,7 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--battery", default="phone", help="battery for the printed table")
     parser.add_argument("--out", default="results", help="results folder (default ./results)")
-    add_log_options(parser, "the run's clock")
+    add_log_options(parser, "the run's clock", auto=True)
     parser.set_defaults(run=run)
 
 
@@ -57,5 +57,12 @@ def run(args: argparse.Namespace) -> int:
     path = write_document(document, args.out)
     frame = load(path, battery=args.battery)
     print(format_frame(figures_table(frame), f"Energy from {args.log}"))
+    estimate = document["extra"].get("clock_offset_estimated")
+    if estimate:
+        print(
+            f"Clock offset found from the log: {estimate['offset_s']:+.2f} s "
+            f"(± {estimate['resolution_s']:.2g} s; the windows explain "
+            f"{estimate['explained']:.0%} of the log's variation)"
+        )
     print(f"Saved: {path}")
     return 0

@@ -46,14 +46,30 @@ def add_manual_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="results", help="results folder (default ./results)")
 
 
-def add_log_options(parser: argparse.ArgumentParser, clock: str) -> None:
+def offset_value(text: str) -> float | str:
+    """``--clock-offset-s``: seconds, or ``auto``."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds or 'auto'") from None
+
+
+def add_log_options(parser: argparse.ArgumentParser, clock: str, auto: bool = False) -> None:
     """--clock-offset-s and --battery-log, for the commands that read a meter's log."""
     parser.add_argument(
         "--clock-offset-s",
-        type=float,
+        type=offset_value if auto else float,
         default=0.0,
         help=f"added to the log's times to put them on {clock}; for a log of elapsed "
-        "seconds, the Unix time it started (default 0)",
+        "seconds, the Unix time it started (default 0)"
+        + (
+            "; 'auto' finds it from the log: the offset at which its power steps line up "
+            "with the run's windows (recorded in the result)"
+            if auto
+            else ""
+        ),
     )
     parser.add_argument(
         "--battery-log",

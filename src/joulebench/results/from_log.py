@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from joulebench.devices.clock_offset import estimate_clock_offset
 from joulebench.devices.manual import IDLE, ChargingWindowError, ManualWindow, energy_from_log
 from joulebench.devices.meterlog import read_log
 from joulebench.errors import ResultsError
@@ -35,18 +36,29 @@ def document_from_log(
     run_path: Path | str,
     log_path: Path | str,
     *,
-    clock_offset_s: float = 0.0,
+    clock_offset_s: float | str = 0.0,
     tz: str | None = None,
     scope: str = "usb",
     battery_log: bool = False,
 ) -> dict[str, Any]:
-    """A new run document whose energy comes from the meter log, aligned to the run's windows."""
+    """A new run document whose energy comes from the meter log, aligned to the run's windows.
+
+    ``clock_offset_s="auto"`` finds the offset from the log itself (``devices.clock_offset``):
+    the one at which the log's power steps line up with the run's windows; it is recorded.
+    """
     source = str(run_path)
     run = read_document(run_path)
     log = read_log(log_path, tz=tz, battery=battery_log)
     items: list[ManualWindow] = []
     groups = [(m["label"], m["windows"]) for m in run["measurements"]]
     groups.append((IDLE, run.get("idle_windows") or []))
+    estimate = None
+    if clock_offset_s == "auto":
+        spans = [span for label, ws in groups for span in _windows(ws, label, source)]
+        estimate = estimate_clock_offset(log, spans)
+        clock_offset_s = estimate.offset_s
+    if not isinstance(clock_offset_s, (int, float)):
+        raise ResultsError(f"clock offset {clock_offset_s!r}: give seconds or 'auto'")
     for label, windows in groups:
         for window, (start_s, end_s) in zip(windows, _windows(windows, label, source), strict=True):
             inferences = 0 if label == IDLE else int(window["items"])
@@ -67,6 +79,7 @@ def document_from_log(
             "meter": run["measurements"][0]["meter"],
         },
         "clock_offset_s": clock_offset_s,
+        "clock_offset_estimated": estimate.to_dict() if estimate else None,
         **log.describe(),
     }
     document = build_document(results, extra=extra)
