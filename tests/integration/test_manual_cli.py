@@ -41,7 +41,7 @@ def test_import_readings_joins_accuracy_and_reports_per_device(tmp_path, capsys)
     out = tmp_path / "results"
     code = main(
         ["import-readings", str(table), "--device", "pixel7", "--accuracy-from", str(VARIANTS),
-         "--resolution", "0.1", "--out", str(out)]
+         "--resolution", "0.1", "--meter-accuracy", "1%+20mW", "--out", str(out)]
     )  # fmt: skip
     assert code == 0
     (path,) = only_results(out)
@@ -53,6 +53,12 @@ def test_import_readings_joins_accuracy_and_reports_per_device(tmp_path, capsys)
     expected = [4.1, 4.2, 3.9]
     mean_j = sum(e * 3.6 / 500 for e in expected) / 3
     assert frame.loc["base", "energy_j"] == pytest.approx(mean_j)
+    # the meter's own accuracy, from its manual: 1% of the reading + 20 mW x the time
+    systematic = document["measurements"][0]["systematic"]
+    assert systematic["accuracy"]["rel_frac"] == pytest.approx(0.01)
+    assert systematic["accuracy"]["offset_w"] == pytest.approx(0.02)
+    assert frame.loc["base", "energy_j_systematic"] > 0.01 * mean_j
+    assert frame.loc["base", "meter_accuracy"] == pytest.approx(0.01)
     assert frame.loc["base", "energy_method"] == "manual"
     assert frame.loc["base", "manual_form"] == "counter"
     assert frame.loc["base", "confidence"] == "high"
@@ -116,6 +122,8 @@ def test_phone_battery_counter_counts_down(tmp_path):
         ("variant,inferences,energy_J,duration_s\nbase,10,5,60\n", [],
          "1 usable window.*at least 2"),
         ("model_name,inferences\n", [], "has no 'variant' column"),
+        ("variant,inferences,energy_J,duration_s\nbase,10,5,60\nbase,10,5,60\n",
+         ["--meter-accuracy", "about 1"], "is not like 1% or 0.5%"),
     ],
 )  # fmt: skip
 def test_bad_readings_give_one_line_and_exit_1_and_save_nothing(

@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 from joulebench.cli.format import format_frame
-from joulebench.cli.manual_common import SCOPES, add_log_options
+from joulebench.cli.manual_common import SCOPES, add_log_options, add_meter_accuracy
 from joulebench.reports.tables import figures_table
 from joulebench.results.frame import load
 from joulebench.results.from_log import document_from_log
@@ -40,6 +40,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--battery", default="phone", help="battery for the printed table")
     parser.add_argument("--out", default="results", help="results folder (default ./results)")
     add_log_options(parser, "the run's clock", auto=True)
+    add_meter_accuracy(parser)
     parser.set_defaults(run=run)
 
 
@@ -53,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         tz=args.tz,
         scope=args.scope,
         battery_log=args.battery_log,
+        accuracy=args.meter_accuracy,
     )
     path = write_document(document, args.out)
     frame = load(path, battery=args.battery)

@@ -80,7 +80,10 @@ def run(args: argparse.Namespace) -> int:
         log=read_log(args.log, tz=args.tz, battery=args.battery_log) if args.log else None,
         clock_offset_s=args.clock_offset_s,
     )
-    results = manual_results(rows, scope=args.scope, device=args.device, source=args.table)
+    results = manual_results(
+        rows, scope=args.scope, device=args.device, source=args.table,
+        accuracy=args.meter_accuracy,
+    )  # fmt: skip
     document, missing = build_external_document(
         results,
         device=args.device,

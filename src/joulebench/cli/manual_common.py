@@ -7,14 +7,37 @@ import sys
 from pathlib import Path
 
 from joulebench.cli.format import format_frame
+from joulebench.devices.base import MeterAccuracy
+from joulebench.devices.manual import MANUAL_ACCURACY, parse_accuracy
+from joulebench.errors import UserError
 from joulebench.reports.tables import figures_table
 from joulebench.results.frame import load, read_document
 
 SCOPES = ("usb", "wall", "battery", "dc")
 
 
+def add_meter_accuracy(parser: argparse.ArgumentParser) -> None:
+    """--meter-accuracy: the meter's own accuracy from its manual."""
+    parser.add_argument(
+        "--meter-accuracy",
+        type=accuracy_value,
+        default=MANUAL_ACCURACY,
+        help="the meter's accuracy from its manual, e.g. 1%% or 0.5%%+0.01W: shown as a "
+        "systematic bound beside the statistical ± (default: not stated)",
+    )
+
+
+def accuracy_value(text: str) -> MeterAccuracy:
+    """``--meter-accuracy`` parsed, or an argparse error."""
+    try:
+        return parse_accuracy(text)
+    except UserError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_manual_options(parser: argparse.ArgumentParser) -> None:
-    """--device, --scope, --counts, --accuracy-from, --battery, --tz, --out."""
+    """--device, --scope, --counts, --accuracy-from, --meter-accuracy, --battery, --tz, --out."""
+    add_meter_accuracy(parser)
     parser.add_argument(
         "--device", required=True, help="the device measured (e.g. pixel7, rpi5, this-laptop)"
     )

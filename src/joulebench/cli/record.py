@@ -118,8 +118,9 @@ def run(args: argparse.Namespace) -> int:
         return 130 if isinstance(exc, KeyboardInterrupt) else 1
     plan = progress.plan
     results = manual_results(
-        progress.items(), scope=plan.scope, device=plan.device, source=f"recording {path.name}"
-    )
+        progress.items(), scope=plan.scope, device=plan.device, source=f"recording {path.name}",
+        accuracy=args.meter_accuracy,
+    )  # fmt: skip
     document, missing = build_external_document(
         results,
         device=plan.device,

@@ -21,6 +21,7 @@ elapsed seconds it is the Unix time at which the log started.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -287,6 +288,26 @@ class ManualWindow:
 MANUAL_ACCURACY = MeterAccuracy(
     None, "a person's meter: its manual states its accuracy; joulebench was not told it"
 )
+
+
+_ACCURACY = re.compile(
+    r"^\s*(?P<rel>[0-9.]+)\s*%\s*(?:\+\s*(?P<offset>[0-9.]+)\s*(?P<unit>mW|W)\s*)?$"
+)
+
+
+def parse_accuracy(text: str) -> MeterAccuracy:
+    """A meter's accuracy as its manual states it: ``1%``, ``0.5%+0.01W``, ``1%+20mW``."""
+    match = _ACCURACY.match(text)
+    if not match:
+        raise UserError(
+            f"meter accuracy {text!r} is not like 1% or 0.5%+0.01W (percent of the reading, "
+            "plus an optional offset in W or mW, from the meter's manual)"
+        )
+    offset_w = float(match["offset"] or 0.0) * (1e-3 if match["unit"] == "mW" else 1.0)
+    return MeterAccuracy(
+        float(match["rel"]) / 100.0, f"the meter's specification, as given: {text.strip()}",
+        offset_w,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

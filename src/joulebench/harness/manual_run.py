@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from statistics import median
 
-from joulebench.devices.base import EnergyReading
+from joulebench.devices.base import EnergyReading, MeterAccuracy
 from joulebench.devices.manual import (
     FORMS,
+    MANUAL_ACCURACY,
     Form,
     ManualMeter,
     ManualWindow,
@@ -74,11 +75,17 @@ def weakest_form(readings: Sequence[EnergyReading]) -> Form:
 
 
 def manual_results(
-    items: Sequence[ManualWindow], *, scope: str, device: str, source: str
+    items: Sequence[ManualWindow],
+    *,
+    scope: str,
+    device: str,
+    source: str,
+    accuracy: MeterAccuracy = MANUAL_ACCURACY,
 ) -> list[MeasureResult]:
     """One result per variant (in first-seen order), sharing the idle windows.
 
-    Each variant's meter is labelled with the weakest form among its readings.
+    Each variant's meter is labelled with the weakest form among its readings; ``accuracy``
+    is the meter's stated accuracy (from its manual; 'not stated' unless given).
     """
     idle = [_window(w, i) for i, w in enumerate(x for x in items if x.is_idle and x.reading)]
     if len(idle) == 1:
@@ -101,7 +108,7 @@ def manual_results(
                 "needs at least 2 (5 recommended): record more windows"
             )
         windows = [_window(w, i) for i, w in enumerate(usable)]
-        meter = ManualMeter(weakest_form([w.reading for w in usable if w.reading]), scope)
+        meter = ManualMeter(weakest_form([w.reading for w in usable if w.reading]), scope, accuracy)
         details = {**meter.describe(), "device": device, "source": source}
         settings = make_settings(
             windows=len(windows), idle=bool(idle), min_window_s=meter.default_min_window_s,

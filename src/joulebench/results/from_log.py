@@ -11,8 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from joulebench.devices.base import MeterAccuracy
 from joulebench.devices.clock_offset import estimate_clock_offset
-from joulebench.devices.manual import IDLE, ChargingWindowError, ManualWindow, energy_from_log
+from joulebench.devices.manual import (
+    IDLE,
+    MANUAL_ACCURACY,
+    ChargingWindowError,
+    ManualWindow,
+    energy_from_log,
+)
 from joulebench.devices.meterlog import read_log
 from joulebench.errors import ResultsError
 from joulebench.harness.manual_run import manual_results
@@ -40,6 +47,7 @@ def document_from_log(
     tz: str | None = None,
     scope: str = "usb",
     battery_log: bool = False,
+    accuracy: MeterAccuracy = MANUAL_ACCURACY,
 ) -> dict[str, Any]:
     """A new run document whose energy comes from the meter log, aligned to the run's windows.
 
@@ -71,7 +79,9 @@ def document_from_log(
                 items.append(ManualWindow(label, inferences, None, str(exc), start_s, end_s))
                 continue
             items.append(ManualWindow(label, inferences, reading, None, start_s, end_s))
-    results = manual_results(items, scope=scope, device=run["machine_id"], source=source)
+    results = manual_results(
+        items, scope=scope, device=run["machine_id"], source=source, accuracy=accuracy
+    )
     extra = {
         "from_run": {
             "run_id": run["run_id"],
