@@ -23,6 +23,7 @@ from common import parser, write_json
 from joulebench.demo import QUICK, demo_base, demo_task
 from joulebench.devices.registry import probe_all
 from joulebench.harness.variant_run import default_threads, run_variants
+from joulebench.variants.base import prepare
 from joulebench.variants.load import load_variant
 from joulebench.variants.spec import VariantSpec
 
@@ -59,8 +60,9 @@ def measured(spec: VariantSpec, meter: str, **settings: Any) -> tuple[Any, float
 
 def overhead(spec: VariantSpec, meters: list[str], quick: bool) -> list[dict[str, Any]]:
     texts = demo_task(QUICK).split().test.texts
-    batches = [list(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]
     model = load_variant(spec, threads=default_threads(), max_length=QUICK.max_length)
+    # the same prepared batches the worker measures (texts cut to their first tokens' words)
+    batches = [prepare(model, list(texts[i : i + BATCH])) for i in range(0, len(texts), BATCH)]
     bare_rate(model, batches[:2], 1.0)  # warm up
     seconds = 5.0 if quick else 20.0
     window_s = 1.0 if quick else 5.0

@@ -109,3 +109,22 @@ def test_student_layers_are_evenly_spaced_teacher_layers():
     for bad in (0, 6, 7):
         with pytest.raises(VariantError):
             student_layers(6, bad)
+
+
+def test_long_texts_are_cut_before_measuring_to_the_very_same_tokens(tmp_path):
+    pytest.importorskip("transformers")
+    from transformers import AutoTokenizer
+
+    from joulebench.variants.base import cut_to_tokens
+    from tests.models import make_tiny_bert
+
+    tokenizer = AutoTokenizer.from_pretrained(make_tiny_bert(tmp_path / "tiny"))
+    long_text = " ".join(["the good film was very fine"] * 200)
+    texts = [long_text, "a dull plot", "superb" * 40 + " music " * 50, long_text + " \t end"]
+    cut = cut_to_tokens(tokenizer, texts, 16)
+    assert len(cut[0]) < len(long_text) // 10  # most of the article is never tokenised again
+    assert cut[1] == "a dull plot"  # short texts are left alone
+    for max_length in (16,):
+        before = tokenizer(texts, padding=True, truncation=True, max_length=max_length)
+        after = tokenizer(cut, padding=True, truncation=True, max_length=max_length)
+        assert before["input_ids"] == after["input_ids"]  # what the model sees is identical

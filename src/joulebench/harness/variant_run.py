@@ -134,9 +134,10 @@ def default_threads() -> int:
 
 def inference_includes(backend: str, device: str, loader: bool) -> tuple[str, ...]:
     """What one measured inference covers, for the results (docs/protocol.md)."""
+    tokens = "tokenisation (of each text cut, before measuring, to its first max_length tokens)"
     steps = {
-        "torch": ("tokenisation", "copy to device", "forward pass", "arg-max", "copy to host"),
-        "onnxruntime": ("tokenisation", "forward pass (ONNX Runtime)", "arg-max"),
+        "torch": (tokens, "copy to device", "forward pass", "arg-max", "copy to host"),
+        "onnxruntime": (tokens, "forward pass (ONNX Runtime)", "arg-max"),
     }.get(backend, ("the variant's predict(batch)",))
     wait = ("wait for the GPU (synchronise)",) if is_gpu_device(device) else ()
     before = ("loader: run once before measuring, not included",) if loader else ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,31 @@ def encode(tokenizer: Any, texts: Sequence[str], max_length: int, tensors: str) 
     return tokenizer(
         list(texts), padding=True, truncation=True, max_length=max_length, return_tensors=tensors
     )
+
+
+_SPACE = re.compile(r"\s")
+
+
+def cut_to_tokens(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[str]:
+    """Each text cut to the words its first ``max_length`` tokens come from (run once, before
+    measuring), so the timed tokenisation does not read whole articles only to drop most of
+    them. A text whose tokens would change (checked: the cut text must give the very same
+    ``max_length`` tokens) is kept whole; so is every text for a tokenizer without offsets.
+    """
+    if not getattr(tokenizer, "is_fast", False):
+        return list(texts)
+    full = tokenizer(list(texts), truncation=True, max_length=max_length,
+                     return_offsets_mapping=True)  # fmt: skip
+    cut = []
+    for text, ids, offsets in zip(texts, full["input_ids"], full["offset_mapping"], strict=True):
+        end = max((stop for _, stop in offsets), default=0)
+        space = _SPACE.search(text, end)
+        cut.append(text if len(ids) < max_length or space is None else text[: space.start()])
+    again = tokenizer(cut, truncation=True, max_length=max_length)["input_ids"]
+    return [
+        short if new == old else text
+        for text, short, old, new in zip(texts, cut, full["input_ids"], again, strict=True)
+    ]
 
 
 WEIGHT_SUFFIXES = (".safetensors", ".onnx", ".bin", ".pt", ".data")

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from joulebench.errors import VariantError
-from joulebench.variants.base import VariantInfo, encode, size_on_disk
+from joulebench.variants.base import VariantInfo, cut_to_tokens, encode, size_on_disk
 from joulebench.variants.hf import quiet_transformers
 
 MODEL_FILE = "model.onnx"
@@ -71,6 +71,10 @@ class OnnxClassifier:
             size_on_disk(model_file),
             {"providers": self.session.get_providers(), "max_length": max_length},
         )
+
+    def prepare(self, texts: Sequence[str]) -> list[str]:
+        """Texts cut to their first ``max_length`` tokens' words (once, before measuring)."""
+        return cut_to_tokens(self.tokenizer, texts, self.max_length)
 
     def logits(self, texts: Sequence[str]) -> Any:
         """Raw logits for one batch, as a numpy array (tokenisation included)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from joulebench.errors import VariantError
-from joulebench.variants.base import VariantInfo, encode, size_on_disk
+from joulebench.variants.base import VariantInfo, cut_to_tokens, encode, size_on_disk
 from joulebench.variants.hf import quiet_transformers
 from joulebench.variants.lora import base_of, load_adapter_model
 from joulebench.variants.prune import STRUCTURE, load_structured
@@ -120,6 +120,10 @@ class TorchClassifier:
         self.max_length = max_length
         self.torch = torch
         self.info = VariantInfo("torch", self.params, size_bytes, details)
+
+    def prepare(self, texts: Sequence[str]) -> list[str]:
+        """Texts cut to their first ``max_length`` tokens' words (once, before measuring)."""
+        return cut_to_tokens(self.tokenizer, texts, self.max_length)
 
     def logits(self, texts: Sequence[str]) -> Any:
         """Raw logits for one batch, as a numpy array (tokenisation included)."""
