@@ -84,3 +84,27 @@ def test_a_plan_past_the_window_cap_stops_there_and_says_the_target_was_not_met(
     assert r.stopping["planned_windows"] > 30 and r.stopping["max_windows"] == 30
     assert "target-not-met" in [f.code for f in r.flags]
     assert r.energy_per_item_j.rel_ci95 > 0.005
+
+
+def test_windows_after_the_pilot_that_vary_far_more_than_it_did_are_flagged():
+    from joulebench.devices.simulated import SimulatedMeter as Meter
+    from joulebench.harness.result import Window
+    from joulebench.harness.settings import make_settings
+    from joulebench.harness.summary import build_result
+
+    rng = np.random.default_rng(1)
+    values = np.concatenate([rng.normal(1.0, 0.005, 10), rng.normal(1.0, 0.2, 30)])
+    windows = [Window("a", i, 10, 10, 0.0, 1.0, 1.0, 10 * v, 1.0, (), {}, {})
+               for i, v in enumerate(values)]  # fmt: skip
+    rule = stopping.describe(rule=stopping.RULE_STEIN, windows=40, pilot=10, target_rel=0.02,
+                             planned=40, cap_windows=200, max_time_s=600.0,
+                             reached=True)  # fmt: skip
+    common = {"label": "a", "meter": Meter(), "meter_reason": "", "meter_details": {},
+              "calls_per_window": 10, "idle_windows": [], "discarded": [],
+              "settings": make_settings(target_ci=0.02), "min_window_s": 1.0, "threads": {},
+              "target_met": True, "stopping": rule}  # fmt: skip
+    result = build_result(windows=windows, **common)
+    assert result.energy_per_item_j.interval == "stein-two-stage"
+    assert "pilot-unrepresentative" in [f.code for f in result.flags]
+    steady = build_result(windows=windows[:10], **common)
+    assert "pilot-unrepresentative" not in [f.code for f in steady.flags]

@@ -226,7 +226,6 @@ def _describe_meter(meter: EnergyMeter) -> dict[str, Any]:
         "notes",
         "max_power_w",
         "noise_frac",
-        "power_limits_w",
         "secondary",
     ):
         value = getattr(meter, attr, None)

@@ -11,7 +11,6 @@ The per-window net values then carry the idle windows' own noise into their inte
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -146,8 +145,8 @@ def _flags(
                 "raise --max-windows or --max-time-s",
             )
         )
-    if energy.interval == stopping_rules.RULE_STEIN and energy.n >= 2:
-        plain = t_halfwidth(statistics.stdev(per_item), len(per_item))
+    if energy.interval == stopping_rules.RULE_STEIN:
+        plain = t_halfwidth(energy.std, energy.n)
         if plain > stopping_rules.UNREPRESENTATIVE_RATIO * energy.ci95:
             flags.append(
                 Flag(
