@@ -164,9 +164,8 @@ def _start(
     score: Callable[[Any], Scores],
 ) -> dict[str, tuple[Worker, WorkerReady]]:
     """Start workers one after another, so each loads alone (its load time and memory are its
-    own); score each
-    one's predictions before any energy is measured (a variant that cannot be scored is a
-    failure, and is not measured)."""
+    own); score each one's predictions before any energy is measured (a variant that cannot
+    be scored is a failure, and is not measured)."""
     ready: dict[str, tuple[Worker, WorkerReady]] = {}
     for spec in specs:
         emit(Event("load", spec.name, f"loading and scoring ({spec.backend})"))

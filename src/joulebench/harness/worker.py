@@ -4,7 +4,7 @@ The parent keeps the meter and takes the windows (rounds of A B C idle, shuffled
 worker only runs ``n`` batches when told, so variants interleave though each lives in its own
 process. A worker loads nothing before it is told its job (spawn, not fork): no model, CUDA
 context or meter is shared. Messages are tuples over a pipe: ``("run", n)`` -> ``("done",
-{"items", "seconds", "latencies_s", "latency_items"})``, ``("memory",)`` -> ``("memory",
+WorkDone(items, latencies_s, latency_items))``, ``("memory",)`` -> ``("memory",
 {"peak_rss_bytes", "gpu_peak_bytes"})``, ``("stop",)``.
 
 What one inference includes (recorded in results as ``inference_includes``): the variant's
@@ -248,7 +248,6 @@ def _serve(conn: Connection, job: WorkerJob) -> None:
     while True:
         message = conn.recv()
         if message[0] == "run":
-            start = time.perf_counter()
             try:
                 done = loop.run(message[1])
             except Exception as exc:
@@ -256,7 +255,7 @@ def _serve(conn: Connection, job: WorkerJob) -> None:
                     ("error", f"variant {job.spec.name!r} raised {type(exc).__name__}: {exc}")
                 )
                 return
-            conn.send(("done", (done, time.perf_counter() - start)))
+            conn.send(("done", done))
         elif message[0] == "memory":
             conn.send(("memory", _memory()))
         else:
@@ -360,8 +359,7 @@ class Worker:
             self._conn.send(("run", n))
         except OSError:
             raise self._died() from None
-        done, _seconds = self._receive("done", READY_TIMEOUT_S)
-        return done
+        return self._receive("done", READY_TIMEOUT_S)
 
     def memory(self) -> dict[str, int | None]:
         """The worker's peak resident memory, and peak GPU memory (None without CUDA)."""
