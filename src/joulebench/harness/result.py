@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from joulebench.devices.base import MEASURED_METHODS, METHOD_LABELS, EnergyReading
+from joulebench.devices.base import MEASURED_METHODS, METHOD_LABELS, EnergyReading, MeterAccuracy
 from joulebench.harness.settings import ProtocolSettings
 from joulebench.harness.stats import Summary
 
@@ -134,9 +134,8 @@ class MeasureResult:
     """The order of the windows in every round (shuffled, seeded): the run's, shared."""
     order_seed: int | None = None
     """The seed of the shuffled order and the pre-window sleeps (drawn and kept when not given)."""
-    accuracy: Any = None
-    """The meter's own stated accuracy (``devices.base.MeterAccuracy``): systematic, apart from
-    the statistical ± over windows."""
+    accuracy: MeterAccuracy | None = None
+    """The meter's own stated accuracy: systematic, apart from the statistical ± over windows."""
 
     @property
     def systematic_energy_per_item_j(self) -> float | None:

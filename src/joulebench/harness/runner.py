@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from joulebench.clock import SYSTEM_CLOCK, Clock
-from joulebench.devices.base import EnergyMeter, meter_accuracy, primary_reading
+from joulebench.devices.base import EnergyMeter, primary_reading
 from joulebench.devices.registry import choose_meter
 from joulebench.errors import (
     InvalidWindowError,
@@ -234,7 +234,6 @@ def _describe_meter(meter: EnergyMeter) -> dict[str, Any]:
     zones = getattr(meter, "zones", None)
     if zones:
         details["zones"] = [f"{z.zone_id}={z.domain}" for z in zones]
-    details["accuracy"] = meter_accuracy(meter).to_dict()
     return details
 
 

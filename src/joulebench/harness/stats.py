@@ -11,6 +11,7 @@ import numpy as np
 from scipy import stats
 
 from joulebench.errors import MeasurementError
+from joulebench.harness.stopping import stein_halfwidth
 
 UNSTABLE_CV = 0.10
 """A coefficient of variation at or above this across windows is flagged (as pyperf does)."""
@@ -109,8 +110,6 @@ def summarize(
     interval = "student-t"
     ci95 = t_halfwidth(std, int(array.size))
     if pilot is not None and 2 <= pilot <= array.size:
-        from joulebench.harness.stopping import stein_halfwidth
-
         ci95 = stein_halfwidth(array[:pilot].tolist(), int(array.size))
         interval = "stein-two-stage"
     return Summary(
