@@ -65,6 +65,7 @@ from pydantic import (
 from joulebench.devices.registry import check_meter_name
 from joulebench.errors import UserError
 from joulebench.harness.settings import ProtocolSettings
+from joulebench.statistics.bootstrap import check_resamples
 from joulebench.variants.spec import VariantSpec
 
 if sys.version_info >= (3, 11):
@@ -94,11 +95,19 @@ class TaskConfig(_Frozen):
     metric: str | None = Field(None, description="'module:function' scoring predictions")
     metric_name: str | None = None
     higher_is_better: bool = True
-    bootstrap: int = Field(200, ge=0)
+    bootstrap: int | None = Field(
+        None, ge=0, description="resamples for the metric's BCa interval (0: none; >= 2000)"
+    )
     test_fraction: float = Field(0.25, gt=0, le=1)
     max_test: int | None = Field(None, gt=0)
     max_train: int | None = Field(None, gt=0)
     seed: int = 0
+
+    @field_validator("bootstrap")
+    @classmethod
+    def _enough_resamples(cls, resamples: int | None) -> int | None:
+        check_resamples(resamples)
+        return resamples
 
 
 class MeterConfig(_Frozen):
@@ -125,6 +134,13 @@ class RunConfig(_Frozen):
     device: str = "cpu"
     max_length: int = Field(128, gt=0)
     battery: str = "phone"
+    repeat: int = Field(
+        1,
+        ge=1,
+        le=100,
+        description="independent runs (fresh worker processes each); 3 or more give "
+        "run-to-run spread for compare",
+    )
 
 
 class Experiment(_Frozen):

@@ -131,3 +131,80 @@ def test_json_output_lists_changes(tmp_path, host, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["regressed"] == 0
     assert {c["metric"] for c in report["changes"]} == {"energy_j", "time_s"}
+
+
+def flat(document, energy_per_item_j):
+    changed = copy.deepcopy(document)
+    for m in changed["measurements"]:
+        for w in m["windows"]:
+            w["energy_j"] = energy_per_item_j * w["items"]
+    return changed
+
+
+def test_a_metric_whose_windows_never_vary_cannot_tell(tmp_path, host, capsys):
+    base = run_document(host, 1)
+    a = write(tmp_path, "a.json", flat(base, 0.010))
+    b = write(tmp_path, "b.json", flat(base, 0.012))  # +20%, but no spread to judge it by
+    changes, notes = compare(a, b)
+    energy = next(c for c in changes if c.metric == "energy_j")
+    assert energy.verdict == "cannot tell" and energy.p_value is None
+    assert any("vary at all" in n for n in notes)
+    assert main(["compare", a, b]) == 0
+    assert "no spread" in capsys.readouterr().out
+
+
+def test_runs_with_other_settings_are_refused_naming_what_differs(tmp_path, capsys):
+    from tests.paired_docs import variant_document
+
+    full = variant_document()
+    quick = copy.deepcopy(full)
+    full["task"] = {"test": 557, "test_set_sha256": "a" * 64}
+    quick["task"] = {"test": 300, "test_set_sha256": "b" * 64}
+    for m in full["measurements"]:
+        m["variant"]["max_length"] = 128
+    for m in quick["measurements"]:
+        m["variant"]["max_length"] = 64
+    a, b = write(tmp_path, "full.json", full), write(tmp_path, "quick.json", quick)
+    assert main(["compare", a, b]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "test examples 557 vs 300" in err and "max length 128 vs 64" in err
+    assert "--allow-different-settings" in err
+    main(["compare", a, b, "--allow-different-settings", "--format", "json"])
+    notes = json.loads(capsys.readouterr().out)["notes"]
+    assert any("SETTINGS DIFFER: max length 128 vs 64" in n for n in notes)
+
+
+def test_holm_keeps_a_lone_borderline_change_from_failing_among_many_tests():
+    from joulebench.results.compare import ALPHA, Change, _adjusted, parse_threshold
+
+    limits = {t.metric: t for t in map(parse_threshold, ("energy_j:+5%",))}
+
+    def change(p):
+        return Change("v", "energy_j", 1.0, 1.2, 0.2, 0.1, 0.3, 0.2, p, "t", "energy_j:+5%", "")
+
+    raw = [change(0.03)] + [change(0.5) for _ in range(5)]
+    assert _adjusted(raw, "none", limits)[0].verdict == "regressed"
+    held = _adjusted(raw, "holm", limits)
+    assert held[0].p_adjusted == pytest.approx(0.18) and held[0].p_adjusted > ALPHA
+    assert held[0].verdict == "within noise" and held[0].correction == "holm"
+
+
+def false_alarms(tmp_path, runs, trials=60, run_offset=0.03):
+    import numpy as np
+
+    from joulebench.testing.documents import simulated_runs
+
+    rng = np.random.default_rng([11, runs])
+    alarms = 0
+    for _ in range(trials):
+        a = write(tmp_path, "a.json", simulated_runs(rng, runs=runs, run_offset=run_offset))
+        b = write(tmp_path, "b.json", simulated_runs(rng, runs=runs, run_offset=run_offset))
+        alarms += any(c.verdict == "regressed" for c in compare(a, b)[0])
+    return alarms
+
+
+def test_with_per_run_offsets_three_runs_a_side_keep_false_alarms_at_5_percent(tmp_path):
+    # the same code twice; each run 3% off the truth, windows 2% noisy (seeded, small)
+    assert false_alarms(tmp_path, runs=3) <= 3  # <= 5% of 60
+    assert false_alarms(tmp_path, runs=1) >= 6  # windows alone: >= 10%, blind to the offsets

@@ -126,3 +126,39 @@ def test_pareto_marks_turn_lower_is_better_figures_and_split_devices():
     # less accuracy, but its energy interval reaches b's, and its accuracy interval b's: possibly
     # phone: b uses less energy AND is more accurate: a is beaten on the means and for sure
     assert marks == ["frontier", "frontier", "possibly optimal", "", "frontier"]
+
+
+def test_possibly_optimal_on_accuracy_is_decided_by_the_paired_test():
+    import numpy as np
+
+    from joulebench.reports.axes import AXES
+    from joulebench.reports.points import pareto_marks
+    from joulebench.tasks.metrics import accuracy
+    from joulebench.tasks.outcomes import Outcomes
+    from tests.paired_docs import flip
+
+    base = np.random.default_rng(3).random(300) < 0.9
+    pruned = flip(base, 12)  # wrong on 12 examples base gets right, right on none it misses
+    same = base.copy()  # as accurate as base, example for example, and surely dearer
+    rows = []
+    for name, right, energy in (("base", base, 0.10), ("pruned", pruned, 0.20), ("dup", same, 0.2)):
+        acc = accuracy([int(r) for r in right], [1] * right.size)
+        bits = Outcomes(right, "t" * 64).to_dict()["bits"]
+        rows.append(
+            {"variant": name, "energy_j": energy, "energy_j_ci95": energy / 20,
+             "accuracy": acc.value, "accuracy_ci_low": acc.ci_low,
+             "accuracy_ci_high": acc.ci_high, "accuracy_n": acc.n, "outcomes": bits,
+             "test_set": "t" * 64}
+        )  # fmt: skip
+    frame = pd.DataFrame(rows)
+    # the Wilson intervals of base (0.9) and pruned (0.86) overlap: unpaired, pruned looks
+    # possibly optimal; paired, 12 discordant examples all one way (p = 0.0005) beat it
+    unpaired = frame.drop(columns=["outcomes", "test_set"])
+    assert list(pareto_marks(unpaired, AXES["energy_j"], AXES["accuracy"])) == [
+        "frontier", "possibly optimal", "possibly optimal"
+    ]  # fmt: skip
+    # dup gave the same answers as base on every example (a tie) and surely costs more: beaten
+    assert list(pareto_marks(frame, AXES["energy_j"], AXES["accuracy"])) == ["frontier", "", ""]
+    # one answer different (not significant): no longer surely as accurate, so possibly optimal
+    frame.loc[2, "outcomes"] = Outcomes(flip(same, 1, seed=1), "t" * 64).to_dict()["bits"]
+    assert list(pareto_marks(frame, AXES["energy_j"], AXES["accuracy"]))[2] == "possibly optimal"

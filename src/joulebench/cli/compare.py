@@ -12,8 +12,14 @@ from joulebench.cli.format import format_frame
 from joulebench.errors import JoulebenchError
 from joulebench.reports.formats import markdown_table
 from joulebench.results.compare import DEFAULT_THRESHOLDS, Change, changes_to_dicts, compare
+from joulebench.statistics.multiple import CORRECTIONS
 
-UNITS = {"energy_j": (1000.0, "mJ"), "time_s": (1000.0, "ms"), "accuracy": (100.0, "%")}
+UNITS = {
+    "energy_j": (1000.0, "mJ"),
+    "time_s": (1000.0, "ms"),
+    "accuracy": (100.0, "%"),
+    "score": (1.0, ""),
+}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -37,6 +43,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="compare runs from different machines, meters or energy methods",
     )
+    parser.add_argument(
+        "--allow-different-settings",
+        action="store_true",
+        help="compare runs measured with different settings (test set, max length, batch "
+        "size, threads, device, dtype); every output then says which differ",
+    )
+    parser.add_argument(
+        "--correction",
+        choices=CORRECTIONS,
+        default="holm",
+        help="adjust the p-values for the number of tests (variants x metrics): holm "
+        "(family-wise error, default), bh (Benjamini-Hochberg false discovery rate) or none",
+    )
     parser.set_defaults(run=run)
 
 
@@ -59,12 +78,18 @@ def changes_table(changes: list[Change]) -> pd.DataFrame:
                 "B": _cell(c, c.b),
                 "B - A (95% CI)": f"{c.change * factor:+.3g} ± {half:.2g} {unit}",
                 "relative": "—" if c.relative is None else f"{c.relative:+.1%}",
-                "p": f"{c.p_value:.3g} ({c.test})",
+                "p (adjusted)": _p_cell(c),
                 "threshold": c.threshold,
                 "verdict": c.verdict.upper() if c.verdict == "regressed" else c.verdict,
             }
         )
     return pd.DataFrame(rows)
+
+
+def _p_cell(change: Change) -> str:
+    if change.p_value is None or change.p_adjusted is None:
+        return f"— ({change.test}: no spread)"
+    return f"{change.p_value:.3g} ({change.p_adjusted:.3g}) {change.test}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
             args.b,
             args.fail_on or DEFAULT_THRESHOLDS,
             allow_different_hardware=args.allow_different_hardware,
+            allow_different_settings=args.allow_different_settings,
+            correction=args.correction,
         )
     except JoulebenchError as exc:
         print(f"joulebench: error: {exc}", file=sys.stderr)
@@ -83,7 +110,12 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(
             json.dumps(
-                {"changes": changes_to_dicts(changes), "notes": notes, "regressed": len(regressed)},
+                {
+                    "changes": changes_to_dicts(changes),
+                    "notes": notes,
+                    "correction": args.correction,
+                    "regressed": len(regressed),
+                },
                 indent=1,
             )
         )

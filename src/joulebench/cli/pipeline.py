@@ -45,11 +45,13 @@ def measure_save_report(
     return variant_run, path, report, table
 
 
-def progress_for(quiet: bool, variants: int, windows: int) -> AbstractContextManager[Any]:
+def progress_for(
+    quiet: bool, variants: int, windows: int, repeat: int = 1
+) -> AbstractContextManager[Any]:
     """Progress bars on stderr, or (``quiet``) only the lines a reader must see."""
     if quiet:
         return nullcontext(progress_printer(quiet=True))
-    return RunProgress(variants, windows)
+    return RunProgress(variants, windows, repeat=repeat)
 
 
 def print_outcome(

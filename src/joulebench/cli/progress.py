@@ -26,7 +26,7 @@ class RunProgress:
     ``windows``) and so gives an ETA; adaptive stopping may add a few beyond it.
     """
 
-    def __init__(self, variants: int, windows: int, idle: bool = True) -> None:
+    def __init__(self, variants: int, windows: int, idle: bool = True, repeat: int = 1) -> None:
         self.console = Console(stderr=True)
         self.progress = Progress(
             SpinnerColumn(),
@@ -39,8 +39,10 @@ class RunProgress:
             console=self.console,
         )
         self._build: TaskID | None = None
-        self._load = self.progress.add_task("load and score", total=variants)
-        self._windows = self.progress.add_task("energy windows", total=(variants + idle) * windows)
+        self._load = self.progress.add_task("load and score", total=variants * repeat)
+        self._windows = self.progress.add_task(
+            "energy windows", total=(variants + idle) * windows * repeat
+        )
 
     def __enter__(self) -> RunProgress:
         self.progress.start()
@@ -69,5 +71,5 @@ class RunProgress:
         elif event.kind == "window":
             self.progress.update(self._windows, description=f"energy windows — {event.label}")
             self.progress.advance(self._windows)
-        elif event.kind in ("meter", "discarded", "interrupted", "target", "dropped"):
+        elif event.kind in ("meter", "discarded", "interrupted", "target", "dropped", "run"):
             self.console.print(f"{event.kind}: {where}{event.message}", markup=False)

@@ -8,6 +8,7 @@ from pathlib import Path
 from joulebench.cli.pipeline import measure_save_report, print_outcome, progress_for
 from joulebench.config import Experiment, load_experiment
 from joulebench.devices.registry import check_meter_name
+from joulebench.errors import UserError
 from joulebench.results.store import ensure_writable
 from joulebench.tasks.configured import task_from_config
 
@@ -22,6 +23,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--meter",
         default=None,
         help="use this meter instead of the file's [meter] name (e.g. rapl on a CI runner)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        metavar="K",
+        help="measure in K independent runs, each with fresh worker processes (default: the "
+        "file's [run] repeat, else 1); K >= 3 lets compare judge changes against run-to-run "
+        "spread, not only the windows of one run",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars; table and errors")
     parser.add_argument(
@@ -53,11 +63,18 @@ def run(args: argparse.Namespace) -> int:
     if args.meter:
         meter = experiment.meter.model_copy(update={"name": check_meter_name(args.meter)})
         experiment = experiment.model_copy(update={"meter": meter})
+    if args.repeat is not None:
+        if args.repeat < 1:
+            raise UserError(f"--repeat {args.repeat}: give a whole number of runs, 1 or more")
+        runs = experiment.run.model_copy(update={"repeat": args.repeat})
+        experiment = experiment.model_copy(update={"run": runs})
     out = ensure_writable(Path(args.out))
     task = task_from_config(experiment.task)
     settings = experiment.protocol.model_dump()
     quiet = args.quiet or args.json
-    with progress_for(quiet, len(experiment.variants), experiment.protocol.windows) as events:
+    repeat = experiment.run.repeat
+    variants, windows = len(experiment.variants), experiment.protocol.windows
+    with progress_for(quiet, variants, windows, repeat) as events:
         variant_run, path, report, table = measure_save_report(
             experiment.variants,
             task,
@@ -73,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
             threads=experiment.run.threads,
             device=experiment.run.device,
             max_length=experiment.run.max_length,
+            repeat=repeat,
             **settings,
         )
     return print_outcome(variant_run, table, path, report, as_json=args.json)

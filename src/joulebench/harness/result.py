@@ -71,6 +71,8 @@ class Window:
     """Every batch's own time inside the window (variants only; empty for plain workloads)."""
     latency_items: tuple[int, ...] = ()
     """The items of each batch in ``latencies_s`` (a short last batch has fewer)."""
+    run: int = 0
+    """Which run (worker process, ``--repeat``) the window came from; 0 for a single run."""
 
     @property
     def power_w(self) -> float:

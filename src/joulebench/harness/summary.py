@@ -36,6 +36,18 @@ def idle_power_by_round(idle_windows: Sequence[Window]) -> dict[int, float]:
     return {w.round_index: w.power_w for w in idle_windows}
 
 
+def net_values(
+    windows: Sequence[Window], idle_power_w: float, idle_by_round: dict[int, float] | None
+) -> list[float]:
+    """Each window's net energy per item: its energy less idle power x its meter span, the
+    idle power of its own round where known (else ``idle_power_w``), over its items."""
+    rounds = idle_by_round or {}
+    return [
+        (w.energy_j - rounds.get(w.round_index, idle_power_w) * w.meter_duration_s) / w.items
+        for w in windows
+    ]
+
+
 def net_summary(
     windows: Sequence[Window],
     idle_power: Summary,
@@ -53,11 +65,7 @@ def net_summary(
     refused with the reason; it is never reported as a number.
     """
     paired = idle_by_round is not None
-    rounds = idle_by_round or {}
-    values = [
-        (w.energy_j - rounds.get(w.round_index, idle_power.mean) * w.meter_duration_s) / w.items
-        for w in windows
-    ]
+    values = net_values(windows, idle_power.mean, idle_by_round)
     spread = summarize(values, "net energy per item", pilot=pilot)
     if spread.mean <= 0:
         return None, (

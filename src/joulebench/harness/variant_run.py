@@ -21,6 +21,7 @@ from joulebench.devices.estimate import cpu_time_of
 from joulebench.errors import MeasurementError, UserError, VariantError
 from joulebench.harness.device_sync import is_gpu_device
 from joulebench.harness.latency import MIN_SAMPLES, Latency, latency_from_windows
+from joulebench.harness.repeats import merge_runs
 from joulebench.harness.result import Flag, MeasureResult
 from joulebench.harness.runner import Event, measure_many
 from joulebench.harness.stats import Summary
@@ -28,6 +29,9 @@ from joulebench.harness.worker import Worker, WorkerDied, WorkerJob, WorkerReady
 from joulebench.tasks.base import Task
 from joulebench.tasks.metrics import Accuracy, Scores
 from joulebench.variants.spec import VariantSpec
+
+TOKENISING = ("torch", "onnxruntime")
+"""Back-ends that tokenise texts, cut to the run's max length (others never see it)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class VariantResult:
     device: str = "cpu"
     inference_includes: tuple[str, ...] = ()
     """What one timed and measured inference covers (tokenisation, copies, the wait, ...)."""
+    max_length: int | None = None
+    """Texts were cut to this many tokens (the run's setting; a comparison checks it)."""
 
     @property
     def latency_p50_s(self) -> float | None:
@@ -116,6 +122,11 @@ class VariantRun:
     def interrupted(self) -> bool:
         """True when the energy windows were cut short by Ctrl-C."""
         return any(r.energy.interrupted for r in self.results)
+
+    @staticmethod
+    def interrupted_parts(measured: Mapping[str, Sequence[Any]]) -> bool:
+        """True when Ctrl-C cut a run short (the runs after it are not started)."""
+        return any(part.energy.interrupted for parts in measured.values() for part in parts)
 
     @property
     def exit_code(self) -> int:
@@ -199,12 +210,20 @@ def run_variants(
     max_length: int = 128,
     meter_options: Mapping[str, Any] | None = None,
     on_event: Callable[[Event], None] = lambda event: None,
+    repeat: int = 1,
     **settings: Any,
 ) -> VariantRun:
-    """Measure every variant of ``specs`` on ``task``'s held-out split with one meter."""
+    """Measure every variant of ``specs`` on ``task``'s held-out split with one meter.
+
+    ``repeat``: measure everything in that many independent runs, one after another, each with
+    fresh worker processes (windows interleaved within a run as always); each variant's figures
+    are then the mean of its run means with the between-runs interval (``harness.repeats``).
+    """
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise VariantError(f"variant names must be unique, got {names}")
+    if repeat < 1:
+        raise UserError(f"repeat must be at least 1, got {repeat}")
     threads = threads or default_threads()
     split = task.split()
     run = VariantRun()
@@ -213,48 +232,107 @@ def run_variants(
         size = spec.batch_size or batch_size
         return WorkerJob(spec, split.test.inputs, size, threads, device, max_length)
 
-    live = _start(specs, job, run, on_event, lambda p: task.score(p, split.test))
-    try:
-        energies = _measure(live, run, meter, meter_options, on_event, settings, device)
-        for name, (worker, ready) in live.items():
-            if name not in energies:
-                continue
-            memory = worker.memory()
-            size = worker.job.batch_size
-            energy = energies[name]
-            latency = latency_from_windows(energy.windows, size)
-            flag = _latency_flag(latency)
-            energy = replace(
-                energy,
-                threads=ready.threads or energy.threads,
-                flags=(*energy.flags, flag) if flag else energy.flags,
-            )
-            throughput = float(np.mean([w.items / w.duration_s for w in energy.windows]))
-            run.results.append(
-                VariantResult(
-                    spec=worker.job.spec,
-                    batch_size=size,
-                    threads=threads,
-                    scores=ready.scores,
-                    latency=latency,
-                    throughput_per_s=throughput,
-                    peak_rss_bytes=memory["peak_rss_bytes"],
-                    gpu_peak_bytes=memory["gpu_peak_bytes"],
-                    model_size_bytes=ready.size_bytes,
-                    params=ready.params,
-                    load_s=ready.load_s,
-                    details=ready.details,
-                    energy=energy,
-                    device=device,
-                    inference_includes=inference_includes(
-                        ready.backend, device, bool(worker.job.spec.loader)
-                    ),
-                )
-            )
-    finally:
-        for worker, _ in live.values():
-            worker.close()
+    measured: dict[str, list[_RunPart]] = {}
+    for index in range(repeat):
+        if repeat > 1:
+            on_event(Event("run", "", f"run {index + 1} of {repeat} (fresh worker processes)"))
+        failed = {f.name for f in run.failures}
+        active = [s for s in specs if s.name not in failed]
+        if not active:
+            break
+        live = _start(active, job, run, on_event, lambda p: task.score(p, split.test))
+        try:
+            energies = _measure(live, run, meter, meter_options, on_event, settings, device)
+            for name, (worker, ready) in live.items():
+                if name in energies:
+                    part = _RunPart(worker.job, ready, energies[name], worker.memory())
+                    measured.setdefault(name, []).append(part)
+        finally:
+            for worker, _ in live.values():
+                worker.close()
+        if run.interrupted_parts(measured):
+            break
+    failed = {f.name for f in run.failures}
+    for spec in specs:
+        parts = measured.get(spec.name)
+        if parts and spec.name not in failed:
+            run.results.append(_variant_result(parts, threads, device, max_length, repeat))
     return run
+
+
+@dataclass(frozen=True)
+class _RunPart:
+    """One variant's share of one run: its worker's job, answer, energy and memory."""
+
+    job: WorkerJob
+    ready: WorkerReady
+    energy: MeasureResult
+    memory: dict[str, Any]
+
+
+def _variant_result(
+    parts: Sequence[_RunPart], threads: int, device: str, max_length: int, repeat: int
+) -> VariantResult:
+    """One variant's figures from its runs (one run: as measured; several: merged)."""
+    first = parts[0]
+    size = first.job.batch_size
+    energy = merge_runs([p.energy for p in parts])
+    latency = latency_from_windows(energy.windows, size)
+    flags = [f for f in (_latency_flag(latency), _runs_flag(parts, repeat)) if f]
+    energy = replace(
+        energy,
+        threads=first.ready.threads or energy.threads,
+        flags=(*energy.flags, *flags),
+    )
+    throughput = float(np.mean([w.items / w.duration_s for w in energy.windows]))
+    peaks = [p.memory["peak_rss_bytes"] for p in parts if p.memory["peak_rss_bytes"] is not None]
+    gpu_peaks = [p.memory["gpu_peak_bytes"] for p in parts if p.memory["gpu_peak_bytes"]]
+    return VariantResult(
+        spec=first.job.spec,
+        batch_size=size,
+        threads=threads,
+        scores=first.ready.scores,
+        latency=latency,
+        throughput_per_s=throughput,
+        peak_rss_bytes=max(peaks) if peaks else None,
+        gpu_peak_bytes=max(gpu_peaks) if gpu_peaks else None,
+        model_size_bytes=first.ready.size_bytes,
+        params=first.ready.params,
+        load_s=float(np.median([p.ready.load_s for p in parts])),
+        details=first.ready.details,
+        energy=energy,
+        device=device,
+        inference_includes=inference_includes(
+            first.ready.backend, device, bool(first.job.spec.loader)
+        ),
+        max_length=max_length if first.ready.backend in TOKENISING else None,
+    )
+
+
+def _runs_flag(parts: Sequence[_RunPart], repeat: int) -> Flag | None:
+    """A flag when the runs gave different answers, or fewer runs than asked were measured."""
+    if len(parts) < repeat:
+        return Flag(
+            "runs-missing",
+            f"{len(parts)} of {repeat} runs measured (stopped early); the interval is "
+            "between those runs",
+        )
+    outcomes = [p.ready.scores.outcomes for p in parts]
+    first = outcomes[0]
+    if first is None:
+        return None
+    differ = [
+        k + 1
+        for k, o in enumerate(outcomes)
+        if o is None or not np.array_equal(o.correct, first.correct)
+    ]
+    if differ:
+        return Flag(
+            "runs-disagree",
+            f"run(s) {', '.join(map(str, differ))} got other examples right than run 1 "
+            "(non-deterministic inference); accuracy is run 1's",
+        )
+    return None
 
 
 def _measure(

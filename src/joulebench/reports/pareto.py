@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 
 def pareto_mask(xs: Sequence[float], ys: Sequence[float]) -> list[bool]:
@@ -23,24 +23,56 @@ Interval = tuple[float, float, float]
 """(value, low, high) of one figure, turned so that larger is better."""
 
 
-def possibly_optimal_mask(xs: Sequence[Interval], ys: Sequence[Interval]) -> list[bool]:
+SurelyBetter = Callable[[int, int], tuple[bool, bool] | None]
+"""``better(j, i)`` on one axis, by a paired test: (j surely at least as good as i, j surely
+strictly better), or None when the test cannot be made (then the intervals decide)."""
+
+
+def possibly_optimal_mask(
+    xs: Sequence[Interval],
+    ys: Sequence[Interval],
+    *,
+    x_better: SurelyBetter | None = None,
+    y_better: SurelyBetter | None = None,
+) -> list[bool]:
     """True for each point off the frontier (of the means) that no other point beats for sure.
 
-    A point is beaten for sure when another's interval lies wholly at or beyond it on both axes
-    (and strictly beyond on one): its low ends reach this point's high ends. Off-frontier points
-    that are not beaten for sure have intervals that overlap the frontier: with this much
-    uncertainty they may be optimal.
+    A point is beaten for sure when another is surely at least as good on both axes and
+    strictly better on one. On an axis with a paired test (``x_better``/``y_better``: two
+    variants scored on the same examples), "surely better" is that test's verdict; elsewhere
+    it is the other's interval lying wholly at or beyond this point's (its low end reaching
+    this point's high end). Off-frontier points not beaten for sure may be optimal.
     """
     frontier = pareto_mask([x[0] for x in xs], [y[0] for y in ys])
     mask = []
-    for i, ((_, _, x_high), (_, _, y_high)) in enumerate(zip(xs, ys, strict=True)):
+    for i in range(len(xs)):
         if frontier[i]:
             mask.append(False)
             continue
-        beaten = any(
-            xo_low >= x_high and yo_low >= y_high and (xo_low > x_high or yo_low > y_high)
-            for j, ((_, xo_low, _), (_, yo_low, _)) in enumerate(zip(xs, ys, strict=True))
-            if j != i
-        )
+        beaten = any(_beats(j, i, xs, ys, x_better, y_better) for j in range(len(xs)) if j != i)
         mask.append(not beaten)
     return mask
+
+
+def _axis_verdict(
+    j: int, i: int, values: Sequence[Interval], better: SurelyBetter | None
+) -> tuple[bool, bool]:
+    """(j surely at least as good as i, j surely strictly better) on one axis."""
+    paired = better(j, i) if better is not None else None
+    if paired is not None:
+        return paired
+    low_j, high_i = values[j][1], values[i][2]
+    return low_j >= high_i, low_j > high_i
+
+
+def _beats(
+    j: int,
+    i: int,
+    xs: Sequence[Interval],
+    ys: Sequence[Interval],
+    x_better: SurelyBetter | None,
+    y_better: SurelyBetter | None,
+) -> bool:
+    x_at_least, x_strict = _axis_verdict(j, i, xs, x_better)
+    y_at_least, y_strict = _axis_verdict(j, i, ys, y_better)
+    return x_at_least and y_at_least and (x_strict or y_strict)

@@ -13,7 +13,9 @@ import pandas as pd
 from joulebench.batteries import Battery
 from joulebench.devices.base import MEASURED_METHODS
 from joulebench.reports.axes import Axis, oriented
-from joulebench.reports.pareto import pareto_mask, possibly_optimal_mask
+from joulebench.reports.pareto import SurelyBetter, pareto_mask, possibly_optimal_mask
+from joulebench.statistics.paired import paired_accuracy
+from joulebench.tasks.outcomes import Outcomes
 
 COLORS = (
     "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
@@ -21,6 +23,9 @@ COLORS = (
 )  # fmt: skip
 FRONTIER = "frontier"
 POSSIBLY = "possibly optimal"
+ALPHA = 0.05
+PAIRED_AXES = ("accuracy",)
+"""Axes whose rows hold per-example outcomes: compared by McNemar's exact test."""
 
 
 def several_devices(frame: pd.DataFrame) -> bool:
@@ -123,8 +128,10 @@ def _intervals(a: Axis, group: pd.DataFrame) -> list[tuple[float, float, float]]
 def pareto_marks(frame: pd.DataFrame, x: Axis, y: Axis) -> pd.Series:
     """``frontier``, ``possibly optimal`` or ``""`` for every row (per device), by x and y.
 
-    The frontier is computed on the means; "possibly optimal" rows are off it but their 95%
-    intervals overlap it (no other row beats them for sure). Rows lacking x or y get ``""``.
+    The frontier is computed on the means; "possibly optimal" rows are off it but no other row
+    beats them for sure: on accuracy, by McNemar's exact test on the examples both were scored
+    on (when both rows hold outcomes of the same test set); elsewhere, by 95% intervals that
+    do not overlap. Rows lacking x or y get ``""``.
     """
     marks = pd.Series([""] * len(frame), index=frame.index, dtype=object)
     if frame.empty:
@@ -136,10 +143,44 @@ def pareto_marks(frame: pd.DataFrame, x: Axis, y: Axis) -> pd.Series:
             continue
         xs, ys = _intervals(x, data), _intervals(y, data)
         front = pareto_mask([v[0] for v in xs], [v[0] for v in ys])
-        possibly = possibly_optimal_mask(xs, ys)
+        possibly = possibly_optimal_mask(
+            xs, ys, x_better=paired_better(data, x), y_better=paired_better(data, y)
+        )
         for index, on_front, maybe in zip(data.index, front, possibly, strict=True):
             marks[index] = FRONTIER if on_front else POSSIBLY if maybe else ""
     return marks
+
+
+def row_outcomes(row: pd.Series) -> Outcomes | None:
+    """The per-example outcomes a frame row holds (None for older results or other tasks)."""
+    bits, test_set, n = row.get("outcomes"), row.get("test_set"), row.get("accuracy_n")
+    if not isinstance(bits, str) or not isinstance(test_set, str) or n is None or pd.isna(n):
+        return None
+    return Outcomes.from_dict({"kind": "correct", "n": int(n), "bits": bits, "test_set": test_set})
+
+
+def paired_better(data: pd.DataFrame, a: Axis) -> SurelyBetter | None:
+    """For an accuracy axis: ``better(j, i)`` by McNemar's exact test: j is surely better when
+    it is more accurate with p < 0.05, and surely as good (a tie) when the two gave the same
+    right and wrong answers on every example; None for a pair without outcomes of one test
+    set. For other axes None."""
+    if a.column not in PAIRED_AXES:
+        return None
+    outcomes = [row_outcomes(row) for _, row in data.iterrows()]
+    if all(o is None for o in outcomes):
+        return None
+
+    def better(j: int, i: int) -> tuple[bool, bool] | None:
+        oj, oi = outcomes[j], outcomes[i]
+        if oj is None or oi is None or not oj.pairs_with(oi):
+            return None
+        paired = paired_accuracy(oi.correct, oj.correct)  # j - i
+        if paired.discordant == 0:
+            return True, False
+        surely = paired.difference > 0 and paired.p_value < ALPHA
+        return surely, surely
+
+    return better
 
 
 def _has(row: pd.Series, a: Axis) -> bool:

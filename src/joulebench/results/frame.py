@@ -131,6 +131,9 @@ def _row(
     row["accuracy_ci_low"] = accuracy.get("ci_low")
     row["accuracy_ci_high"] = accuracy.get("ci_high")
     row["accuracy_n"] = accuracy.get("n")
+    outcomes = variant.get("outcomes") or {}  # which examples were right, for paired tests
+    row["outcomes"] = outcomes.get("bits")
+    row["test_set"] = outcomes.get("test_set")
     row["family"] = variant.get("family")
     row.update(_scores(variant))
     for key in VARIANT_COLUMNS:

@@ -13,11 +13,21 @@ Layout of version 2 (all numbers in SI units: J, W, s, bytes)::
                        "systematic": {"accuracy": {rel_frac, source, offset_w},
                                       "energy_per_item_j": ±J | null, ...},
                        "flags": [{code, message}],
-                       "windows": [{..., "calls", "items", "position", "latencies_s", ...}],
+                       "windows": [{..., "calls", "items", "position", "latencies_s",
+                                    "run", ...}],
                        "discarded": [...],
                        "variant": {...} (model runs only: accuracy, metrics, family, latency,
-                                    memory, device, inference_includes, ...)}],
-     "idle_windows": [...], "failures": [{"name", "error"}], "task": {...}}
+                                    memory, device, inference_includes, max_length,
+                                    "outcomes": {"kind": "correct", "n", "test_set", "bits"}
+                                    | {"kind": "bootstrap", "test_set", "n", "seed",
+                                       "resamples", "scipy", "observed", "values"} | null,
+                                    ...)}],
+     "idle_windows": [...], "failures": [{"name", "error"}],
+     "task": {..., "test", "test_set_sha256"}}
+
+Added within version 2 (optional; a reader treats a missing one as not recorded): each
+window's ``run`` (``--repeat``; 0 when absent), a variant's ``outcomes`` and ``max_length``,
+the task's ``test_set_sha256``.
 
 Version 1 divided a variant's window by calls x the nominal batch size; it is read through
 :func:`migrate` (one step to version 2, its figures flagged ``items-not-counted``).
@@ -93,6 +103,16 @@ def measurement_to_dict(result: MeasureResult) -> dict[str, Any]:
     }
 
 
+def _outcomes(scores: Any) -> dict[str, Any] | None:
+    """Per-example outcomes (a classifier) or the metric's bootstrap replicates (a task of the
+    user's own), for paired comparisons; None when there are neither."""
+    if scores.outcomes is not None:
+        return scores.outcomes.to_dict()
+    if scores.replicates is not None:
+        return scores.replicates.to_dict()
+    return None
+
+
 def variant_to_dict(result: Any) -> dict[str, Any]:
     """A variant's own figures (``harness.variant_run.VariantResult``) as plain JSON.
 
@@ -114,6 +134,7 @@ def variant_to_dict(result: Any) -> dict[str, Any]:
         "accuracy": result.accuracy.to_dict() if result.accuracy else None,
         "macro_f1": result.macro_f1,
         "metrics": {name: score.to_dict() for name, score in result.scores.metrics.items()},
+        "outcomes": _outcomes(result.scores),
         "primary_metric": result.scores.primary.name,
         "latency_p50_s": result.latency_p50_s,
         "latency_p95_s": result.latency_p95_s,
@@ -121,6 +142,7 @@ def variant_to_dict(result: Any) -> dict[str, Any]:
         "latency": result.latency.to_dict(),
         "device": result.device,
         "inference_includes": list(result.inference_includes),
+        "max_length": result.max_length,
         "throughput_per_s": result.throughput_per_s,
         "peak_rss_bytes": result.peak_rss_bytes,
         "gpu_peak_bytes": result.gpu_peak_bytes,

@@ -11,6 +11,7 @@ from sklearn.model_selection import train_test_split
 
 from joulebench.errors import UserError
 from joulebench.tasks.metrics import Scores, accuracy, macro_f1, top_k_accuracy
+from joulebench.tasks.outcomes import Outcomes, hash_test_set
 
 TOP_K = 5
 
@@ -112,7 +113,8 @@ class Classification:
         )
 
     def score(self, predictions: Any, test: Any) -> Scores:
-        """Accuracy (Wilson interval), top-5 (from scores, with more than 5 labels), macro-F1."""
+        """Accuracy (Wilson interval), top-5 (from scores, with more than 5 labels), macro-F1,
+        and which examples were right (with the test set's hash, for paired comparisons)."""
         n_labels = len(self.data.label_names)
         if len(predictions) != len(test):
             raise UserError(
@@ -127,7 +129,15 @@ class Classification:
             metrics["top5_accuracy"] = top_k_accuracy(scores, truth, TOP_K).as_score(
                 "top5_accuracy"
             )
-        return Scores(metrics, accuracy=acc, macro_f1=macro_f1(predicted.tolist(), truth, n_labels))
+        outcomes = Outcomes(
+            np.asarray(predicted) == np.asarray(truth), hash_test_set(test.inputs, truth)
+        )
+        return Scores(
+            metrics,
+            accuracy=acc,
+            macro_f1=macro_f1(predicted.tolist(), truth, n_labels),
+            outcomes=outcomes,
+        )
 
     def describe(self) -> dict[str, Any]:
         """The task as recorded in a results document."""
@@ -139,4 +149,5 @@ class Classification:
             "train": len(split.train),
             "test": len(split.test),
             "labels": list(self.data.label_names),
+            "test_set_sha256": hash_test_set(split.test.inputs, list(split.test.labels)),
         }

@@ -11,6 +11,8 @@ from scipy.stats import binomtest
 from sklearn.metrics import f1_score
 
 from joulebench.errors import UserError
+from joulebench.statistics.bootstrap import Replicates
+from joulebench.tasks.outcomes import Outcomes
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +52,15 @@ class Score:
 
 @dataclass(frozen=True)
 class Scores:
-    """Every metric of a variant, the primary one first; a classifier's accuracy and macro-F1."""
+    """Every metric of a variant, the primary one first; a classifier's accuracy and macro-F1,
+    and which examples it got right (``outcomes``) or its metric's bootstrap replicates
+    (``replicates``, a task of the user's own), for paired comparisons."""
 
     metrics: dict[str, Score]
     accuracy: Accuracy | None = None
     macro_f1: float | None = None
+    outcomes: Outcomes | None = None
+    replicates: Replicates | None = None
 
     @property
     def primary(self) -> Score:

@@ -94,7 +94,10 @@ class TorchClassifier:
                 f"{embeddings} embeddings: the tokenizer does not match the model"
             )
         self.params = sum(p.numel() for p in model.parameters())
+        weight = next(iter(model.parameters()), None)
         details: dict[str, Any] = {"device": device, "max_length": max_length}
+        if weight is not None:  # the weights' type as loaded (before any quantize recipe)
+            details["dtype"] = str(weight.dtype).removeprefix("torch.")
         size_bytes = size_on_disk(path)
         if adapter:
             base_bytes = size_on_disk(base_of(path)) or 0
