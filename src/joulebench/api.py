@@ -74,13 +74,16 @@ def run(
     threads: int | None = None,
     device: str = "cpu",
     meter_options: dict[str, Any] | None = None,
+    repeat: int = 1,
     **protocol: Any,
 ) -> RunOutcome:
     """Measure ``variants`` on ``task`` with one meter; save the run and write its report.
 
     ``variants``: functions (``batch -> predictions``), functions marked with
     :func:`joulebench.variant`, or ``VariantSpec`` objects (model folders). ``protocol``:
-    the measurement settings (``windows=5``, ``min_window_s``, ``target_ci``, ...). Prints
+    the measurement settings (``windows=5``, ``min_window_s``, ``target_ci``, ...);
+    ``repeat``: independent runs with fresh worker processes (3 or more give ``compare`` the
+    run-to-run spread). Prints
     progress and the table (unless ``quiet``) and each failed variant as one error line;
     a failed variant never stops the others. Returns a :class:`RunOutcome`.
     """
@@ -98,7 +101,7 @@ def run(
         raise UserError("no variants to measure: give at least one")
     folder = ensure_writable(Path(out))
     settings = {"windows": 5, **protocol}
-    with progress_for(quiet, len(specs), settings["windows"]) as events:
+    with progress_for(quiet, len(specs), settings["windows"], repeat) as events:
         variant_run, path, report, table = measure_save_report(
             specs,
             task,
@@ -114,6 +117,7 @@ def run(
             batch_size=batch_size,
             threads=threads,
             device=device,
+            repeat=repeat,
             **settings,
         )
     print_outcome(variant_run, table, path, report, quiet=quiet)

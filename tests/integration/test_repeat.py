@@ -51,6 +51,8 @@ def test_three_runs_keep_each_windows_run_and_figures_are_between_runs(tmp_path)
     rounds = [w["round_index"] for w in document["idle_windows"]]
     assert len(rounds) == len(set(rounds)) == 9  # every idle window still its own round
     assert document["extra"]["experiment"]["run"]["repeat"] == 3
+    page = next((tmp_path / "reports").glob("*.html")).read_text()
+    assert "means of independent runs (--repeat)" in page
     other = run(tmp_path, "b", "--repeat", "2")
     changes, notes = compare(path, other)
     assert {c.test for c in changes if c.metric == "energy_j"} == {WELCH_RUNS}

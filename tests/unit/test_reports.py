@@ -159,6 +159,10 @@ def test_possibly_optimal_on_accuracy_is_decided_by_the_paired_test():
     ]  # fmt: skip
     # dup gave the same answers as base on every example (a tie) and surely costs more: beaten
     assert list(pareto_marks(frame, AXES["energy_j"], AXES["accuracy"])) == ["frontier", "", ""]
+    # the same when a classifier's accuracy is plotted as its score
+    scored = frame.assign(score=frame["accuracy"], score_low=frame["accuracy_ci_low"],
+                          score_high=frame["accuracy_ci_high"], score_name="accuracy")  # fmt: skip
+    assert list(pareto_marks(scored, AXES["energy_j"], AXES["score"])) == ["frontier", "", ""]
     # one answer different (not significant): no longer surely as accurate, so possibly optimal
     frame.loc[2, "outcomes"] = Outcomes(flip(same, 1, seed=1), "t" * 64).to_dict()["bits"]
     assert list(pareto_marks(frame, AXES["energy_j"], AXES["accuracy"]))[2] == "possibly optimal"

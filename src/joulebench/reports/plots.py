@@ -76,11 +76,12 @@ def caption_lines(frame: pd.DataFrame, battery: Battery, plot: bool = True) -> l
             "counts per charge are optimistic."
         )
     lead = "Error bars" if plot else "Intervals"
-    energy_interval = (
-        "Student t, or Stein's two-stage interval after an adaptive stop"
-        if "energy_interval" in frame and (frame["energy_interval"] == "stein-two-stage").any()
-        else "Student t"
-    )
+    kinds = set(frame["energy_interval"]) if "energy_interval" in frame else set()
+    energy_interval = "Student t"
+    if "stein-two-stage" in kinds:
+        energy_interval += ", or Stein's two-stage interval after an adaptive stop"
+    if "between-runs" in kinds:
+        energy_interval += ", or Student t over the means of independent runs (--repeat)"
     lines.append(
         f"{lead}: statistical 95% (Wilson for accuracy, {energy_interval} for energy; ± is the "
         "half-width). The meter's own accuracy is a systematic bound apart from them"

@@ -164,7 +164,10 @@ def paired_better(data: pd.DataFrame, a: Axis) -> SurelyBetter | None:
     it is more accurate with p < 0.05, and surely as good (a tie) when the two gave the same
     right and wrong answers on every example; None for a pair without outcomes of one test
     set. For other axes None."""
-    if a.column not in PAIRED_AXES:
+    accuracy_as_score = (
+        a.column == "score" and "score_name" in data and (data["score_name"] == "accuracy").all()
+    )
+    if a.column not in PAIRED_AXES and not accuracy_as_score:
         return None
     outcomes = [row_outcomes(row) for _, row in data.iterrows()]
     if all(o is None for o in outcomes):
