@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from joulebench.devices.base import METHOD_LABELS
 from joulebench.devices.registry import MeterStatus
@@ -16,6 +17,25 @@ from joulebench.harness.stats import Summary
 
 _ENERGY_UNITS = ((1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ"))
 _TIME_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
+
+
+def plain(value: object) -> Text:
+    """``value`` as text rich prints as it is: brackets stay brackets, never markup
+    (``pip install 'joulebench[nvidia]'`` must not lose ``[nvidia]``)."""
+    return Text(str(value))
+
+
+def plain_table(title: str, columns: Iterable[str], **options: object) -> Table:
+    """A rich table whose title and headers are plain text; add rows with :func:`add_row`."""
+    table = Table(title=plain(title), **options)  # type: ignore[arg-type]
+    for column in columns:
+        table.add_column(plain(column), overflow="fold")
+    return table
+
+
+def add_row(table: Table, cells: Iterable[object]) -> None:
+    """Add a row of plain-text cells (no markup)."""
+    table.add_row(*(plain(cell) for cell in cells))
 
 
 def render(table: Table, width: int = 140) -> str:
@@ -52,28 +72,28 @@ def format_time(summary: Summary | None) -> str:
 
 def format_frame(frame: pd.DataFrame, title: str) -> str:
     """Any DataFrame of strings as a text table."""
-    table = Table(title=title)
-    for column in frame.columns:
-        table.add_column(str(column), overflow="fold")
+    table = plain_table(title, (str(c) for c in frame.columns))
     for _, row in frame.iterrows():
-        table.add_row(*(str(v) for v in row))
+        add_row(table, row)
     return render(table, width=180)
 
 
 def format_meters(rows: Iterable[MeterStatus]) -> str:
     """The ``joulebench meters`` table: every meter, available or not, why, and the fix."""
-    table = Table(title="Energy meters on this machine", show_lines=True)
-    for column in ("meter", "available", "method", "scope", "min window", "why / how to fix"):
-        table.add_column(column, overflow="fold")
+    columns = ("meter", "available", "method", "scope", "min window", "why / how to fix")
+    table = plain_table("Energy meters on this machine", columns, show_lines=True)
     for row in rows:
         why = row.reason if row.available else f"{row.reason}. FIX: {row.fix}"
-        table.add_row(
-            row.name,
-            "yes" if row.available else "no",
-            row.method,
-            row.scope,
-            f"{row.default_min_window_s:g} s",
-            why,
+        add_row(
+            table,
+            (
+                row.name,
+                "yes" if row.available else "no",
+                row.method,
+                row.scope,
+                f"{row.default_min_window_s:g} s",
+                why,
+            ),
         )
     return render(table)
 
@@ -91,8 +111,7 @@ def format_results(results: Sequence[MeasureResult]) -> str:
     """A table of results, then what the figures are and how they were made."""
     method = results[0].method if results else ""
     title = f"Energy per item — {METHOD_LABELS.get(method, method)}"
-    table = Table(title=title)
-    for column in (
+    columns = (
         "workload",
         "energy/item (gross) ± 95% CI",
         "meter accuracy",
@@ -102,10 +121,10 @@ def format_results(results: Sequence[MeasureResult]) -> str:
         "windows × calls",
         "method",
         "flags",
-    ):
-        table.add_column(column, overflow="fold")
+    )
+    table = plain_table(title, columns)
     for r in results:
-        table.add_row(
+        add_row(table, (
             r.label,
             format_energy(r.energy_per_item_j),
             _systematic(r.systematic_energy_per_item_j, r.energy_per_item_j.mean),
@@ -115,7 +134,7 @@ def format_results(results: Sequence[MeasureResult]) -> str:
             f"{r.energy_per_item_j.n} × {r.calls_per_window}",
             r.method,
             ", ".join(f.code for f in r.flags) or "—",
-        )
+        ))  # fmt: skip
     lines = [render(table)]
     if results:
         first = results[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -61,15 +62,17 @@ class RunProgress:
         if event.kind in ("build", "train"):
             if self._build is None:
                 self._build = self.progress.add_task("build", total=None)
-            self.progress.update(self._build, description=f"build — {where}{event.message}")
+            self.progress.update(self._build, description=escape(f"build — {where}{event.message}"))
         elif event.kind == "load":
-            self.progress.update(self._load, description=f"load and score — {event.label}")
+            self.progress.update(self._load, description=escape(f"load and score — {event.label}"))
         elif event.kind in ("ready", "failed"):
             if event.kind == "failed":
                 self.console.print(f"{where}{event.message}", style="red", markup=False)
             self.progress.advance(self._load)
         elif event.kind == "window":
-            self.progress.update(self._windows, description=f"energy windows — {event.label}")
+            self.progress.update(
+                self._windows, description=escape(f"energy windows — {event.label}")
+            )
             self.progress.advance(self._windows)
         elif event.kind in ("meter", "discarded", "interrupted", "target", "dropped", "run"):
             self.console.print(f"{event.kind}: {where}{event.message}", markup=False)

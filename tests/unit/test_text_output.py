@@ -1,0 +1,33 @@
+"""Text for people keeps brackets: nothing printed through rich is read as markup."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from joulebench.cli.format import format_frame, format_meters
+from joulebench.cli.progress import RunProgress
+from joulebench.devices.registry import MeterStatus
+from joulebench.harness.runner import Event
+
+
+def test_a_fix_with_brackets_is_printed_whole_in_the_meters_table():
+    fix = "install it with `pip install 'joulebench[nvidia]'` (nvidia-ml-py)"
+    row = MeterStatus("nvml", False, "counter", "board", 10.0, "no pynvml", fix)
+    assert "[nvidia]" in format_meters([row])
+
+
+def test_cells_titles_and_headers_with_brackets_survive():
+    frame = pd.DataFrame({"[b]col[/b]": ["[red]x[/red]", "int8[v2]"]})
+    text = format_frame(frame, "title [bold]t[/bold]")
+    for piece in ("[b]col[/b]", "[red]x[/red]", "int8[v2]", "[bold]t[/bold]"):
+        assert piece in text
+
+
+def test_progress_lines_keep_a_variant_name_with_brackets(capsys):
+    progress = RunProgress(1, 2)
+    with progress:
+        progress(Event("load", "int8[v2]", "loading"))
+        progress(Event("failed", "int8[v2]", "cannot load [model]"))
+    description = progress.progress.tasks[0].description
+    assert "int8[v2]" in progress.progress.console.render_str(description).plain
+    assert "cannot load [model]" in capsys.readouterr().err
