@@ -83,7 +83,7 @@ def test_png_and_svg_are_drawn_without_a_browser_and_are_not_blank(tmp_path, cap
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "drawn with matplotlib" in out
-    stem = load(REFERENCE)["run_id"].iloc[0]
+    stem = load(REFERENCE)["run_id"].iloc[0] + "_phone"
     pixels = matplotlib.image.imread(tmp_path / f"{stem}.png")
     height, width = pixels.shape[:2]
     plot_area = pixels[
@@ -140,3 +140,25 @@ def test_a_view_equal_to_the_main_plot_is_not_drawn_twice(tmp_path, capsys):
     names = sorted(p.name.split("-", 2)[-1] for p in tmp_path.glob("*.png"))
     assert not any(n.endswith("accuracy-vs-energy.png") for n in names), names
     assert any(n.endswith("accuracy-vs-latency.png") for n in names), names
+
+
+def test_reports_for_two_batteries_and_a_second_of_the_same_are_all_kept(tmp_path, capsys):
+    import os
+    import stat
+
+    out = ["--out", str(tmp_path), "--format", "html,md"]
+    assert main(["report", str(REFERENCE), *out]) == 0
+    assert main(["report", str(REFERENCE), "--battery", "laptop", *out]) == 0
+    assert main(["report", str(REFERENCE), "--battery", "laptop", *out]) == 0
+    assert main(["report", str(REFERENCE), "--y", "energy_j", "--x", "params", *out]) == 0
+    names = sorted(p.name for p in tmp_path.glob("*.html"))
+    run_id = json.loads(REFERENCE.read_text())["run_id"]
+    assert names == sorted(
+        [f"{run_id}_phone.html", f"{run_id}_laptop.html", f"{run_id}_laptop-2.html",
+         f"{run_id}_phone_energy_j-vs-params.html"]
+    )  # fmt: skip
+    assert "laptop" in (tmp_path / f"{run_id}_laptop.html").read_text()
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in tmp_path.iterdir():  # as any file the user writes: not 0600 from a temp file
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask, path.name

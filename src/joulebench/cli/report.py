@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
+
+import pandas as pd
 
 from joulebench.batteries import battery
 from joulebench.cli.format import format_frame
@@ -61,6 +64,27 @@ def parse_formats(text: str) -> tuple[str, ...]:
     return formats
 
 
+DEFAULT_AXES = ("inferences_per_charge", "accuracy")
+
+
+def report_stem(
+    out: Path, frame: pd.DataFrame, battery_name: str, x: str, y: str, formats: tuple[str, ...]
+) -> str:
+    """The reports' file name (no suffix): the run (or ``report`` for several), the battery,
+    and the axes when not the default; ``-2``, ``-3``, ... where such a report already exists,
+    so an earlier report is never replaced."""
+    run = frame["run_id"].iloc[0] if frame["run_id"].nunique() == 1 else "report"
+    parts = [str(run), battery_name]
+    if (x, y) != DEFAULT_AXES:
+        parts.append(f"{y}-vs-{x}")
+    base = re.sub(r"[^A-Za-z0-9._+-]+", "-", "_".join(parts)).strip("-")
+    for attempt in range(1, 1000):
+        stem = base if attempt == 1 else f"{base}-{attempt}"
+        if not any((out / f"{stem}.{kind}").exists() for kind in formats):
+            return stem
+    raise UserError(f"no free report name in {out}; clear it or choose another with --out")
+
+
 def write_report(
     results: Path,
     out: Path,
@@ -81,7 +105,7 @@ def write_report(
             f"{results} holds no model runs with a score (only plain `measure` runs); "
             "run `joulebench demo` or `joulebench run` first"
         )
-    stem = frame["run_id"].iloc[0] if frame["run_id"].nunique() == 1 else "report"
+    stem = report_stem(out, frame, profile.name, x, y, formats)
     table = figures_table(frame, x, y)
     notes = " ".join(caption_lines(frame, profile, plot=False))
     paths = []

@@ -12,6 +12,7 @@ import pandas as pd
 
 from joulebench.batteries import Battery
 from joulebench.errors import ResultsError
+from joulebench.files import give_user_permissions
 from joulebench.reports.plots import BAR_VIEWS, bars, caption_lines, scatter, views_with_data
 from joulebench.reports.tables import figures_table
 
@@ -78,6 +79,7 @@ def write_text(path: Path, text: str) -> Path:
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        give_user_permissions(temp)
         Path(temp).replace(path)
     except OSError as exc:
         raise ResultsError(

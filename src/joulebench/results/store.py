@@ -14,6 +14,7 @@ from typing import Any
 
 from joulebench import __version__
 from joulebench.errors import ResultsError
+from joulebench.files import give_user_permissions
 from joulebench.harness.machine import fingerprint, machine_id
 from joulebench.harness.result import MeasureResult
 from joulebench.results.schema import (
@@ -144,6 +145,7 @@ def write_document(document: dict[str, Any], out: Path | str = DEFAULT_DIR) -> P
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        give_user_permissions(temp)
         for attempt in range(1000):
             suffix = "" if attempt == 0 else f"-{attempt + 1}"
             final = folder / f"{document['run_id']}_{slug}{suffix}.json"
