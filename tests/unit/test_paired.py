@@ -142,3 +142,24 @@ def test_outcomes_of_another_test_set_are_not_paired(tmp_path):
     assert drop.test == TWO_PROPORTIONS
     assert any("different test sets" in n for n in notes)
     assert any("SETTINGS DIFFER" in n for n in notes)
+
+
+def test_tests_that_cannot_reach_significance_are_left_out_of_the_correction():
+    from joulebench.statistics.multiple import tarone_family
+    from joulebench.statistics.paired import mcnemar_floor
+
+    assert mcnemar_floor(0) == 1.0 and mcnemar_floor(5) == pytest.approx(0.0625)
+    assert mcnemar_floor(10) == pytest.approx(2 * 0.5**10)
+    # 20 continuous tests, one McNemar on 10 discordant examples, 9 on none (same answers)
+    floors = [0.0] * 20 + [mcnemar_floor(10)] + [1.0] * 9
+    inside, k = tarone_family(floors)
+    assert k == 21 and inside == [True] * 21 + [False] * 9
+    p_values = [0.5] * 20 + [2 * 0.5**10] + [1.0] * 9
+    adjusted = adjust(p_values, "holm", floors)
+    assert adjusted[20] == pytest.approx(21 * 2 * 0.5**10) and adjusted[20] < 0.05
+    assert adjust(p_values, "holm")[20] > 0.05  # all 30 counted: the real drop is lost
+    assert all(a == 1.0 for a in adjusted[21:])
+    # a test whose floor passes alpha alone but not alpha / K is left out, never significant
+    inside, k = tarone_family([0.0, 0.0, 0.03])
+    assert inside == [True, True, False] and k == 2
+    assert adjust([0.2, 0.3, 0.03], "holm", [0.0, 0.0, 0.03])[2] == pytest.approx(0.06)

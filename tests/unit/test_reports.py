@@ -139,30 +139,43 @@ def test_possibly_optimal_on_accuracy_is_decided_by_the_paired_test():
 
     base = np.random.default_rng(3).random(300) < 0.9
     pruned = flip(base, 12)  # wrong on 12 examples base gets right, right on none it misses
-    same = base.copy()  # as accurate as base, example for example, and surely dearer
+    near = flip(base, 2, seed=1)  # two answers worse: no test can tell
     rows = []
-    for name, right, energy in (("base", base, 0.10), ("pruned", pruned, 0.20), ("dup", same, 0.2)):
+    for name, right, energy in (
+        ("base", base, 0.100),
+        ("pruned", pruned, 0.104),
+        ("near", near, 0.104),
+    ):
         acc = accuracy([int(r) for r in right], [1] * right.size)
         bits = Outcomes(right, "t" * 64).to_dict()["bits"]
         rows.append(
-            {"variant": name, "energy_j": energy, "energy_j_ci95": energy / 20,
+            {"variant": name, "energy_j": energy, "energy_j_ci95": 0.005,
              "accuracy": acc.value, "accuracy_ci_low": acc.ci_low,
              "accuracy_ci_high": acc.ci_high, "accuracy_n": acc.n, "outcomes": bits,
              "test_set": "t" * 64}
         )  # fmt: skip
     frame = pd.DataFrame(rows)
-    # the Wilson intervals of base (0.9) and pruned (0.86) overlap: unpaired, pruned looks
-    # possibly optimal; paired, 12 discordant examples all one way (p = 0.0005) beat it
+    # base dominates both on the means; the energy intervals overlap, and so do the Wilson
+    # intervals of base (90%) and pruned (86%): unpaired, nothing separates them
     unpaired = frame.drop(columns=["outcomes", "test_set"])
     assert list(pareto_marks(unpaired, AXES["energy_j"], AXES["accuracy"])) == [
         "frontier", "possibly optimal", "possibly optimal"
     ]  # fmt: skip
-    # dup gave the same answers as base on every example (a tie) and surely costs more: beaten
-    assert list(pareto_marks(frame, AXES["energy_j"], AXES["accuracy"])) == ["frontier", "", ""]
+    # paired: 12 discordant examples all one way (McNemar p = 0.0005) separate pruned; two
+    # (p = 0.5) do not separate near
+    marks = ["frontier", "", "possibly optimal"]
+    assert list(pareto_marks(frame, AXES["energy_j"], AXES["accuracy"])) == marks
     # the same when a classifier's accuracy is plotted as its score
     scored = frame.assign(score=frame["accuracy"], score_low=frame["accuracy_ci_low"],
                           score_high=frame["accuracy_ci_high"], score_name="accuracy")  # fmt: skip
-    assert list(pareto_marks(scored, AXES["energy_j"], AXES["score"])) == ["frontier", "", ""]
-    # one answer different (not significant): no longer surely as accurate, so possibly optimal
-    frame.loc[2, "outcomes"] = Outcomes(flip(same, 1, seed=1), "t" * 64).to_dict()["bits"]
-    assert list(pareto_marks(frame, AXES["energy_j"], AXES["accuracy"]))[2] == "possibly optimal"
+    assert list(pareto_marks(scored, AXES["energy_j"], AXES["score"])) == marks
+
+
+def test_a_point_surely_dearer_at_an_accuracy_no_test_tells_apart_is_not_possibly_optimal():
+    from joulebench.reports.pareto import possibly_optimal_mask
+
+    # (value, low, high), larger is better: 1 is 4x the energy of 0 (intervals far apart) and
+    # its accuracy interval overlaps 0's: 0 is significantly better on one figure, beaten
+    xs = [(-37.0, -38.0, -36.0), (-139.0, -146.0, -132.0)]
+    ys = [(0.957, 0.927, 0.975), (0.953, 0.923, 0.972)]
+    assert possibly_optimal_mask(xs, ys) == [False, False]

@@ -65,8 +65,9 @@ table.figures th:first-child, table.figures td:first-child {{ text-align: left; 
 <h2>All figures</h2>
 {table}
 <p class="caption">{notes} Latency is per batch at the batch size shown. Pareto: on the
-frontier of the main plot's means, or possibly optimal (no other variant beats it for sure:
-accuracy by McNemar's exact test on the same test examples, other figures by 95% intervals).
+frontier of the main plot's means, or possibly optimal (off it, but no variant that beats it
+on the means is significantly better: accuracy by McNemar's exact test on the same test
+examples, other figures by 95% intervals that do not overlap).
 Hatched energy bars: not measured.</p>
 </body></html>
 """

@@ -23,25 +23,26 @@ Interval = tuple[float, float, float]
 """(value, low, high) of one figure, turned so that larger is better."""
 
 
-SurelyBetter = Callable[[int, int], tuple[bool, bool] | None]
-"""``better(j, i)`` on one axis, by a paired test: (j surely at least as good as i, j surely
-strictly better), or None when the test cannot be made (then the intervals decide)."""
+SignificantlyBetter = Callable[[int, int], bool | None]
+"""``better(j, i)`` on one axis, by a paired test: whether point j is significantly better than
+point i, or None when the test cannot be made (then the intervals decide)."""
 
 
 def possibly_optimal_mask(
     xs: Sequence[Interval],
     ys: Sequence[Interval],
     *,
-    x_better: SurelyBetter | None = None,
-    y_better: SurelyBetter | None = None,
+    x_better: SignificantlyBetter | None = None,
+    y_better: SignificantlyBetter | None = None,
 ) -> list[bool]:
-    """True for each point off the frontier (of the means) that no other point beats for sure.
+    """True for each point off the frontier (of the means) that no test separates from it.
 
-    A point is beaten for sure when another is surely at least as good on both axes and
-    strictly better on one. On an axis with a paired test (``x_better``/``y_better``: two
-    variants scored on the same examples), "surely better" is that test's verdict; elsewhere
-    it is the other's interval lying wholly at or beyond this point's (its low end reaching
-    this point's high end). Off-frontier points not beaten for sure may be optimal.
+    A point off the frontier is beaten when some point that dominates it on the means is
+    also significantly better on at least one axis: by a paired test where there is one
+    (``x_better``/``y_better``: two variants scored on the same examples), elsewhere by 95%
+    intervals that do not overlap (the other's low end above this point's high end). A point
+    off the frontier that no dominating point is significantly better than is "possibly
+    optimal": its distance from the frontier is within the noise.
     """
     frontier = pareto_mask([x[0] for x in xs], [y[0] for y in ys])
     mask = []
@@ -49,30 +50,26 @@ def possibly_optimal_mask(
         if frontier[i]:
             mask.append(False)
             continue
-        beaten = any(_beats(j, i, xs, ys, x_better, y_better) for j in range(len(xs)) if j != i)
+        beaten = any(
+            _significant(j, i, xs, x_better) or _significant(j, i, ys, y_better)
+            for j in range(len(xs))
+            if j != i and _dominates(j, i, xs, ys)
+        )
         mask.append(not beaten)
     return mask
 
 
-def _axis_verdict(
-    j: int, i: int, values: Sequence[Interval], better: SurelyBetter | None
-) -> tuple[bool, bool]:
-    """(j surely at least as good as i, j surely strictly better) on one axis."""
+def _dominates(j: int, i: int, xs: Sequence[Interval], ys: Sequence[Interval]) -> bool:
+    """Point j is at least as good on both means and better on one."""
+    xj, xi, yj, yi = xs[j][0], xs[i][0], ys[j][0], ys[i][0]
+    return xj >= xi and yj >= yi and (xj > xi or yj > yi)
+
+
+def _significant(
+    j: int, i: int, values: Sequence[Interval], better: SignificantlyBetter | None
+) -> bool:
+    """Point j is significantly better than point i on one axis."""
     paired = better(j, i) if better is not None else None
     if paired is not None:
         return paired
-    low_j, high_i = values[j][1], values[i][2]
-    return low_j >= high_i, low_j > high_i
-
-
-def _beats(
-    j: int,
-    i: int,
-    xs: Sequence[Interval],
-    ys: Sequence[Interval],
-    x_better: SurelyBetter | None,
-    y_better: SurelyBetter | None,
-) -> bool:
-    x_at_least, x_strict = _axis_verdict(j, i, xs, x_better)
-    y_at_least, y_strict = _axis_verdict(j, i, ys, y_better)
-    return x_at_least and y_at_least and (x_strict or y_strict)
+    return values[j][1] > values[i][2]

@@ -89,9 +89,10 @@ def caption_lines(frame: pd.DataFrame, battery: Battery, plot: bool = True) -> l
     )
     if plot:
         lines.append(
-            "Pareto frontier on the means (dotted); ringed: possibly optimal, no other "
-            "variant beats it for sure (accuracy: McNemar's exact test on the same test "
-            "examples, where recorded; other figures: 95% intervals that do not overlap)."
+            "Pareto frontier on the means (dotted); ringed: possibly optimal, off the "
+            "frontier but no variant that beats it on the means is significantly better "
+            "(accuracy: McNemar's exact test on the same test examples, where recorded; "
+            "other figures: 95% intervals that do not overlap)."
         )
     return lines
 
@@ -154,7 +155,7 @@ def scatter(
                 x=maybe[x_axis.column] * x_axis.scale,
                 y=maybe[y_axis.column] * y_axis.scale,
                 mode="markers",
-                name="possibly optimal (not beaten for sure)",
+                name="possibly optimal (within noise of the frontier)",
                 marker={"size": 26, "symbol": "circle-open", "color": "#888", "line": {"width": 1}},
                 hoverinfo="skip",
             )

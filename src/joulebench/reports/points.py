@@ -13,7 +13,7 @@ import pandas as pd
 from joulebench.batteries import Battery
 from joulebench.devices.base import MEASURED_METHODS
 from joulebench.reports.axes import Axis, oriented
-from joulebench.reports.pareto import SurelyBetter, pareto_mask, possibly_optimal_mask
+from joulebench.reports.pareto import SignificantlyBetter, pareto_mask, possibly_optimal_mask
 from joulebench.statistics.paired import paired_accuracy
 from joulebench.tasks.outcomes import Outcomes
 
@@ -128,10 +128,11 @@ def _intervals(a: Axis, group: pd.DataFrame) -> list[tuple[float, float, float]]
 def pareto_marks(frame: pd.DataFrame, x: Axis, y: Axis) -> pd.Series:
     """``frontier``, ``possibly optimal`` or ``""`` for every row (per device), by x and y.
 
-    The frontier is computed on the means; "possibly optimal" rows are off it but no other row
-    beats them for sure: on accuracy, by McNemar's exact test on the examples both were scored
-    on (when both rows hold outcomes of the same test set); elsewhere, by 95% intervals that
-    do not overlap. Rows lacking x or y get ``""``.
+    The frontier is computed on the means; "possibly optimal" rows are off it, but no row that
+    dominates them on the means is significantly better on either figure: accuracy by
+    McNemar's exact test on the examples both were scored on (when both rows hold outcomes of
+    the same test set), other figures by 95% intervals that do not overlap. Rows lacking x or
+    y get ``""``.
     """
     marks = pd.Series([""] * len(frame), index=frame.index, dtype=object)
     if frame.empty:
@@ -159,11 +160,9 @@ def row_outcomes(row: pd.Series) -> Outcomes | None:
     return Outcomes.from_dict({"kind": "correct", "n": int(n), "bits": bits, "test_set": test_set})
 
 
-def paired_better(data: pd.DataFrame, a: Axis) -> SurelyBetter | None:
-    """For an accuracy axis: ``better(j, i)`` by McNemar's exact test: j is surely better when
-    it is more accurate with p < 0.05, and surely as good (a tie) when the two gave the same
-    right and wrong answers on every example; None for a pair without outcomes of one test
-    set. For other axes None."""
+def paired_better(data: pd.DataFrame, a: Axis) -> SignificantlyBetter | None:
+    """For an accuracy axis: ``better(j, i)`` by McNemar's exact test (j more accurate with
+    p < 0.05); None for a pair without outcomes of one test set. For other axes None."""
     accuracy_as_score = (
         a.column == "score" and "score_name" in data and (data["score_name"] == "accuracy").all()
     )
@@ -173,15 +172,12 @@ def paired_better(data: pd.DataFrame, a: Axis) -> SurelyBetter | None:
     if all(o is None for o in outcomes):
         return None
 
-    def better(j: int, i: int) -> tuple[bool, bool] | None:
+    def better(j: int, i: int) -> bool | None:
         oj, oi = outcomes[j], outcomes[i]
         if oj is None or oi is None or not oj.pairs_with(oi):
             return None
         paired = paired_accuracy(oi.correct, oj.correct)  # j - i
-        if paired.discordant == 0:
-            return True, False
-        surely = paired.difference > 0 and paired.p_value < ALPHA
-        return surely, surely
+        return paired.difference > 0 and paired.p_value < ALPHA
 
     return better
 

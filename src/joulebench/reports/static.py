@@ -121,7 +121,7 @@ def save_scatter(
             facecolors="none",
             edgecolors="#888",
             linestyles="--",
-            label="possibly optimal (not beaten for sure)",
+            label="possibly optimal (within noise of the frontier)",
         )
     for index, front in enumerate(frontiers(data, x_axis, y_axis)):
         axes.plot(

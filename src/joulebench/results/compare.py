@@ -32,8 +32,8 @@ from joulebench.devices.base import MEASURED_METHODS
 from joulebench.errors import UserError
 from joulebench.results.frame import documents
 from joulebench.statistics.bootstrap import PAIRED_BOOTSTRAP, Replicates, paired_difference
-from joulebench.statistics.multiple import CORRECTIONS, DESCRIPTIONS, adjust
-from joulebench.statistics.paired import MCNEMAR, paired_accuracy
+from joulebench.statistics.multiple import CORRECTIONS, DESCRIPTIONS, adjust, tarone_family
+from joulebench.statistics.paired import MCNEMAR, mcnemar_floor, paired_accuracy
 from joulebench.tasks.outcomes import Outcomes
 
 ALPHA = 0.05
@@ -113,6 +113,9 @@ class Change:
     correction: str = "none"
     runs_a: int = 1
     runs_b: int = 1
+    p_floor: float = 0.0
+    """The smallest p-value the test could give (McNemar with few discordant examples cannot
+    reach 0.05); tests that cannot reach significance are left out of the correction."""
 
 
 def _per_inference(measurement: dict[str, Any], field: str) -> np.ndarray:
@@ -226,11 +229,24 @@ def settings_differences(
     return found
 
 
+@dataclass(frozen=True)
+class _Tested:
+    """One test's figures: A's value, B - A with its interval, p-value, test, p floor."""
+
+    base: float
+    diff: float
+    low: float
+    high: float
+    p_value: float | None
+    test: str
+    floor: float = 0.0
+
+
 def _accuracy_change(
     label: str, ma: dict[str, Any], mb: dict[str, Any], notes: list[str]
-) -> tuple[float, float, float, float, float, str] | None:
-    """(A, B - A, low, high, p, test) of the two accuracies: paired when both sides hold
-    outcomes of the same test set, else two proportions (and a note says why)."""
+) -> _Tested | None:
+    """The two accuracies: paired when both sides hold outcomes of the same test set, else
+    two proportions (and a note says why)."""
     va, vb = ma.get("variant") or {}, mb.get("variant") or {}
     acc_a, acc_b = va.get("accuracy"), vb.get("accuracy")
     if not (acc_a and acc_b):
@@ -239,21 +255,21 @@ def _accuracy_change(
     out_b = Outcomes.from_dict(vb.get("outcomes"))
     if out_a is not None and out_b is not None and out_a.pairs_with(out_b):
         paired = paired_accuracy(out_a.correct, out_b.correct)
-        return (acc_a["value"], paired.difference, paired.ci_low, paired.ci_high,
-                paired.p_value, MCNEMAR)  # fmt: skip
+        return _Tested(acc_a["value"], paired.difference, paired.ci_low, paired.ci_high,
+                       paired.p_value, MCNEMAR, mcnemar_floor(paired.discordant))  # fmt: skip
     if out_a is None or out_b is None:
         why = "per-example outcomes not recorded (results of an older joulebench)"
     else:
         why = "the two sides were scored on different test sets"
     notes.append(f"{label}: accuracy compared unpaired ({TWO_PROPORTIONS}): {why}")
     diff, half, p_value = _proportions(acc_a, acc_b)
-    return acc_a["value"], diff, diff - half, diff + half, p_value, TWO_PROPORTIONS
+    return _Tested(acc_a["value"], diff, diff - half, diff + half, p_value, TWO_PROPORTIONS)
 
 
 def _score_change(
     label: str, ma: dict[str, Any], mb: dict[str, Any], notes: list[str]
-) -> tuple[float, float, float, float, float | None, str] | None:
-    """(A, B - A, low, high, p, test) of a task's own metric (not accuracy): a paired
+) -> _Tested | None:
+    """A task's own metric (not accuracy): a paired
     bootstrap when both sides hold replicates drawn on the same examples, else the two
     intervals taken as normal errors (and a note says why); None for a classifier."""
     va, vb = ma.get("variant") or {}, mb.get("variant") or {}
@@ -266,7 +282,8 @@ def _score_change(
     ra, rb = Replicates.from_dict(va.get("outcomes")), Replicates.from_dict(vb.get("outcomes"))
     if ra is not None and rb is not None and ra.pairs_with(rb):
         diff, low, high, p_value = paired_difference(ra, rb)
-        return sa["value"], diff, low, high, p_value, PAIRED_BOOTSTRAP
+        floor = 2 / (ra.values.size + 1)
+        return _Tested(sa["value"], diff, low, high, p_value, PAIRED_BOOTSTRAP, floor)
     if None in (sa.get("ci_low"), sa.get("ci_high"), sb.get("ci_low"), sb.get("ci_high")):
         notes.append(f"{label}: score ({name}) has no interval on a side; not compared")
         return None
@@ -281,9 +298,9 @@ def _score_change(
     diff = sb["value"] - sa["value"]
     if se == 0:
         notes.append(f"{label}: score ({name}) has intervals of zero width: cannot tell")
-        return sa["value"], diff, diff, diff, None, UNPAIRED_INTERVALS
+        return _Tested(sa["value"], diff, diff, diff, None, UNPAIRED_INTERVALS)
     p_value = float(2 * stats.norm.sf(abs(diff) / se))
-    return sa["value"], diff, diff - z * se, diff + z * se, p_value, UNPAIRED_INTERVALS
+    return _Tested(sa["value"], diff, diff - z * se, diff + z * se, p_value, UNPAIRED_INTERVALS)
 
 
 def compare(
@@ -348,20 +365,14 @@ def compare(
                 raw.append(change)
                 if change.test == WELCH_WINDOWS:
                     within_run_only.append(label)
-        score = _score_change(label, ma, mb, notes)
-        if score is not None:
-            base, diff, low, high, p_value, test = score
-            raw.append(
-                _change(label, "score", base, diff, diff - low, p_value, test, limits,
-                        low=low, high=high)
-            )  # fmt: skip
-        accuracy = _accuracy_change(label, ma, mb, notes)
-        if accuracy is not None:
-            base, diff, low, high, p_value, test = accuracy
-            raw.append(
-                _change(label, "accuracy", base, diff, diff - low, p_value, test, limits,
-                        low=low, high=high)
-            )  # fmt: skip
+        for metric, tested in (
+            ("score", _score_change(label, ma, mb, notes)),
+            ("accuracy", _accuracy_change(label, ma, mb, notes)),
+        ):
+            if tested is not None:
+                change = _change(label, metric, tested.base, tested.diff, 0.0, tested.p_value,
+                                 tested.test, limits, low=tested.low, high=tested.high)  # fmt: skip
+                raw.append(replace(change, p_floor=tested.floor))
     if within_run_only:
         notes.append(
             "energy_j and time_s of "
@@ -370,8 +381,18 @@ def compare(
             "changes between processes); measure with --repeat 3 or more for run-to-run spread"
         )
     changes = _adjusted(raw, correction, limits)
-    tested = sum(c.p_value is not None for c in changes)
-    notes.append(f"correction for {tested} tests at once: {DESCRIPTIONS[correction]}")
+    tested = [c for c in changes if c.p_value is not None]
+    inside, _ = tarone_family([c.p_floor for c in tested])
+    left_out = len(inside) - sum(inside)
+    notes.append(
+        f"correction for {len(tested)} tests at once: {DESCRIPTIONS[correction]}"
+        + (
+            f"; {left_out} that could not reach significance whatever the data (accuracy "
+            "with too few examples answered differently) left out of it (Tarone)"
+            if left_out and correction != "none"
+            else ""
+        )
+    )
     return changes, notes
 
 
@@ -407,7 +428,11 @@ def _window_change(
 def _adjusted(changes: list[Change], correction: str, limits: dict[str, Threshold]) -> list[Change]:
     """Each change with its p-value adjusted for every test made, and its verdict from that."""
     tested = [i for i, c in enumerate(changes) if c.p_value is not None]
-    adjusted = adjust([changes[i].p_value for i in tested], correction)  # type: ignore[misc]
+    adjusted = adjust(
+        [changes[i].p_value for i in tested],  # type: ignore[misc]
+        correction,
+        [changes[i].p_floor for i in tested],
+    )
     out = list(changes)
     for i, p_adj in zip(tested, adjusted, strict=True):
         c = changes[i]

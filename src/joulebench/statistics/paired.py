@@ -41,6 +41,12 @@ class PairedAccuracy:
         return self.a_only + self.b_only
 
 
+def mcnemar_floor(discordant: int) -> float:
+    """The smallest p-value McNemar's exact test can give with this many discordant
+    examples (all of them one way): ``2 x 0.5^d``, 1 with none."""
+    return 1.0 if discordant == 0 else min(1.0, 2 * 0.5**discordant)
+
+
 def mcnemar_exact(a_only: int, b_only: int) -> float:
     """Two-sided exact McNemar p-value: a binomial test of ``b_only`` of the discordant
     examples at one half (1.0 when there are none)."""
