@@ -17,8 +17,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
+from joulebench.caching import cache_root
 from joulebench.environment import library_versions
 from joulebench.errors import UserError, VariantError
 from joulebench.harness.runner import Event
@@ -126,7 +125,7 @@ def _build_once(final: Path, build: Callable[[Path], Any]) -> Path:
 
 def demo_root(plan: DemoPlan, cache_dir: Path | None = None) -> Path:
     """The cache folder of this plan's demo models."""
-    return Path(cache_dir or platformdirs.user_cache_dir("joulebench")) / "demo" / cache_key(plan)
+    return Path(cache_dir or cache_root()) / "demo" / cache_key(plan)
 
 
 def demo_base(

@@ -31,7 +31,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the subcommand."""
     parser = subparsers.add_parser(
         "build",
-        help="make a compressed variant (onnx, int8, nf4, prune) from a base classifier",
+        help=f"make a compressed variant ({', '.join(METHODS)}) from a base classifier",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -15,6 +15,7 @@ from joulebench import __version__
 from joulebench.cli import (
     batteries,
     build,
+    cache,
     compare,
     demo,
     import_log,
@@ -29,7 +30,7 @@ from joulebench.errors import JoulebenchError
 
 SUBCOMMANDS = (
     demo, run, build, meters, measure, record, import_readings, import_log, report, compare,
-    batteries,
+    batteries, cache,
 )  # fmt: skip
 
 

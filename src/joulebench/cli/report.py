@@ -98,8 +98,9 @@ def write_report(
     a text table for the terminal."""
     axis(x), axis(y)  # an unknown figure is one line before anything is read
     profile = battery(battery_spec)
-    frame = load(results, battery=profile)
-    frame = frame[frame["score"].notna()]
+    loaded = load(results, battery=profile)
+    frame = loaded[loaded["score"].notna()]
+    skipped = loaded[loaded["score"].isna()]
     if frame.empty:
         raise UserError(
             f"{results} holds no model runs with a score (only plain `measure` runs); "
@@ -125,7 +126,14 @@ def write_report(
         else:
             write_text(path, frame.to_csv(index=False))
         paths.append(path)
-    return paths, format_frame(table, f"{title} — {profile.describe()}")
+    text = format_frame(table, f"{title} — {profile.describe()}")
+    if not skipped.empty:
+        labels = ", ".join(dict.fromkeys(skipped["label"]))
+        text += (
+            f"\nnote: left out {len(skipped)} measurement(s) without a model score (plain "
+            f"`joulebench measure` runs: {labels}); they have no accuracy to plot"
+        )
+    return paths, text
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,8 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
+from joulebench.caching import cache_root
 from joulebench.environment import library_versions
 from joulebench.harness.runner import Event
 from joulebench.tasks.arrays import digits
@@ -113,7 +112,7 @@ def build_digits_variants(
     on_event: Callable[[Event], None] = lambda e: None,
 ) -> list[VariantSpec]:
     """Train (or reuse) the CNNs and return every variant of the image demo."""
-    root = Path(cache_dir or platformdirs.user_cache_dir("joulebench")) / "digits" / _key()
+    root = Path(cache_dir or cache_root()) / "digits" / _key()
     root.mkdir(parents=True, exist_ok=True)
     specs = []
     for resolution in RESOLUTIONS:
