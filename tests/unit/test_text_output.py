@@ -31,3 +31,23 @@ def test_progress_lines_keep_a_variant_name_with_brackets(capsys):
     description = progress.progress.tasks[0].description
     assert "int8[v2]" in progress.progress.console.render_str(description).plain
     assert "cannot load [model]" in capsys.readouterr().err
+
+
+def test_a_log_gets_plain_timed_lines_not_progress_frames(capsys):
+    from joulebench.cli.pipeline import progress_for
+    from joulebench.cli.progress import PlainLog
+
+    with progress_for(False, 2, 3) as events:  # stderr is captured: not a terminal
+        assert isinstance(events, PlainLog)
+        events(Event("train", "", "fine-tuning the base model"))
+        events(Event("load", "int8", "loading and scoring (torch)"))
+        events(Event("ready", "int8", "scored in 1.2 s load"))
+        for _ in range(6):  # two rounds of (2 variants + idle)
+            events(Event("window", "int8", "1 J in 1 s"))
+    lines = capsys.readouterr().err.splitlines()
+    assert all(line.startswith("[") and " s] " in line for line in lines)
+    text = "\n".join(lines)
+    assert "train: fine-tuning the base model" in text and "ready: int8: scored" in text
+    assert "energy windows: 3 done (about 9 planned)" in text
+    assert "energy windows: 6 done" in text and text.count("energy windows") == 2
+    assert "\r" not in text and "\x1b[" not in text and "finished" in lines[-1]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from joulebench.cli.common import progress_printer
-from joulebench.cli.progress import RunProgress
+from joulebench.cli.progress import PlainLog, RunProgress
 from joulebench.cli.report import write_report
 from joulebench.harness.runner import Event
 from joulebench.harness.variant_run import VariantFailure, VariantRun, run_variants
@@ -48,9 +48,12 @@ def measure_save_report(
 def progress_for(
     quiet: bool, variants: int, windows: int, repeat: int = 1
 ) -> AbstractContextManager[Any]:
-    """Progress bars on stderr, or (``quiet``) only the lines a reader must see."""
+    """Progress bars on stderr; plain log lines when stderr is not a terminal (CI, a file, a
+    pipe); or (``quiet``) only the lines a reader must see."""
     if quiet:
         return nullcontext(progress_printer(quiet=True))
+    if not sys.stderr.isatty():
+        return PlainLog(variants, windows, repeat=repeat)
     return RunProgress(variants, windows, repeat=repeat)
 
 

@@ -1,8 +1,12 @@
-"""A rich progress display on stderr for variant runs: build, load and score, windows, ETA."""
+"""Progress of variant runs on stderr: rich bars on a terminal (build, load and score,
+windows, ETA), plain timed lines in a log."""
 
 from __future__ import annotations
 
+import sys
+import time
 from types import TracebackType
+from typing import TextIO
 
 from rich.console import Console
 from rich.markup import escape
@@ -76,3 +80,54 @@ class RunProgress:
             self.progress.advance(self._windows)
         elif event.kind in ("meter", "discarded", "interrupted", "target", "dropped", "run"):
             self.console.print(f"{event.kind}: {where}{event.message}", markup=False)
+
+
+class PlainLog:
+    """An ``on_event`` callback for logs (stderr not a terminal: CI, a file, a pipe): plain
+    lines with the time since the start, no progress frames. Every build step, each variant
+    loaded and scored, warm-up and calibration, and the windows done after each round."""
+
+    LINE_KINDS = ("build", "train", "load", "ready", "failed", "warmup", "calibrated", "meter",
+                  "discarded", "interrupted", "target", "dropped", "run")  # fmt: skip
+
+    def __init__(
+        self,
+        variants: int,
+        windows: int,
+        idle: bool = True,
+        repeat: int = 1,
+        *,
+        stream: TextIO | None = None,
+    ) -> None:
+        self.stream = stream
+        self.round_size = max(1, variants + idle)
+        self.planned = (variants + idle) * windows * repeat
+        self.windows_done = 0
+        self.started = time.monotonic()
+
+    def __enter__(self) -> PlainLog:
+        self._print("started")
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._print("finished" if kind is None else f"stopped ({kind.__name__})")
+
+    def _print(self, text: str) -> None:
+        elapsed = time.monotonic() - self.started
+        print(f"[{elapsed:7.1f} s] {text}", file=self.stream or sys.stderr, flush=True)
+
+    def __call__(self, event: Event) -> None:
+        where = f"{event.label}: " if event.label else ""
+        if event.kind == "window":
+            self.windows_done += 1
+            if self.windows_done % self.round_size == 0:
+                self._print(
+                    f"energy windows: {self.windows_done} done (about {self.planned} planned)"
+                )
+        elif event.kind in self.LINE_KINDS:
+            self._print(f"{event.kind}: {where}{event.message}")
