@@ -162,3 +162,25 @@ def test_reports_for_two_batteries_and_a_second_of_the_same_are_all_kept(tmp_pat
     os.umask(mask)
     for path in tmp_path.iterdir():  # as any file the user writes: not 0600 from a temp file
         assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask, path.name
+
+
+def test_every_flag_is_shown_in_every_format_and_summed_up(tmp_path, capsys):
+    document = json.loads(REFERENCE.read_text())
+    message = "energy per item varies 44% (CV) across windows: close other programs"
+    document["measurements"][1]["flags"].append({"code": "unstable", "message": message})
+    source = tmp_path / "flagged.json"
+    source.write_text(json.dumps(document))
+    out = tmp_path / "reports"
+    assert main(["report", str(source), "--format", "html,md,tex,csv,png", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"flag: int8: unstable: {message}" in printed
+    assert "flags: 2 variants few-windows, 2 variants unstable" in printed
+    files = {p.suffix: p for p in out.iterdir() if "-" not in p.stem.split("_")[-1]}
+    assert "int8: unstable: energy per item varies 44% (CV)" in files[".md"].read_text()
+    assert "unstable" in files[".tex"].read_text()
+    page = files[".html"].read_text()
+    assert '<ul class="flags">' in page and "int8: unstable: energy per item varies 44%" in page
+    assert "flagged: " in page  # the point's hover names its flags
+    csv = pd.read_csv(files[".csv"])
+    assert "unstable" in csv.set_index("variant").loc["int8", "flags"]
+    assert message in csv.set_index("variant").loc["int8", "flag_notes"]

@@ -16,7 +16,7 @@ from joulebench.reports.formats import latex_table, markdown_table
 from joulebench.reports.html import write_html, write_text
 from joulebench.reports.plots import caption_lines
 from joulebench.reports.static import EXPORTER, save_scatter, save_views
-from joulebench.reports.tables import figures_table
+from joulebench.reports.tables import figures_table, flag_lines, flag_summary
 from joulebench.results.frame import load
 
 
@@ -109,6 +109,7 @@ def write_report(
     stem = report_stem(out, frame, profile.name, x, y, formats)
     table = figures_table(frame, x, y)
     notes = " ".join(caption_lines(frame, profile, plot=False))
+    flags = flag_lines(frame)
     paths = []
     for kind in formats:
         path = out / f"{stem}.{kind}"
@@ -120,13 +121,20 @@ def write_report(
             paths.extend(save_views(frame, profile, out / stem, kind, (x, y)))
             continue
         elif kind == "md":
-            write_text(path, f"# {title}\n\n{markdown_table(table)}\n{notes}\n")
+            listed = "".join(f"- {line}\n" for line in flags)
+            flagged = f"\n**Flags**\n\n{listed}" if flags else ""
+            write_text(path, f"# {title}\n\n{markdown_table(table)}\n{notes}\n{flagged}")
         elif kind == "tex":
-            write_text(path, latex_table(table, f"{title}. {notes}"))
+            flagged = (" Flags: " + "; ".join(flags) + ".") if flags else ""
+            write_text(path, latex_table(table, f"{title}. {notes}{flagged}"))
         else:
             write_text(path, frame.to_csv(index=False))
         paths.append(path)
     text = format_frame(table, f"{title} — {profile.describe()}")
+    text += "".join(f"\nflag: {line}" for line in flags)
+    summary = flag_summary(frame)
+    if summary:
+        text += f"\n{summary}"
     if not skipped.empty:
         labels = ", ".join(dict.fromkeys(skipped["label"]))
         text += (

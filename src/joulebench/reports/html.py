@@ -14,7 +14,7 @@ from joulebench.batteries import Battery
 from joulebench.errors import ResultsError
 from joulebench.files import give_user_permissions
 from joulebench.reports.plots import BAR_VIEWS, bars, caption_lines, scatter, views_with_data
-from joulebench.reports.tables import figures_table
+from joulebench.reports.tables import figures_table, flag_lines
 
 
 def figures(
@@ -50,6 +50,14 @@ def render_html(
         index=False, border=0, classes="figures", escape=True
     )
     notes = html.escape(" ".join(caption_lines(frame, battery, plot=False)))
+    flags = flag_lines(frame)
+    flagged = (
+        '<h3>Flags</h3>\n<ul class="flags">'
+        + "".join(f"<li>{html.escape(line)}</li>" for line in flags)
+        + "</ul>"
+        if flags
+        else ""
+    )
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>
@@ -59,11 +67,14 @@ table.figures th, table.figures td {{ padding: 4px 10px; border-bottom: 1px soli
   text-align: right; }}
 table.figures th:first-child, table.figures td:first-child {{ text-align: left; }}
 .caption {{ font-size: 13px; color: #444; max-width: 1000px; }}
+.scroll {{ overflow-x: auto; max-width: 100%; }}
+ul.flags {{ font-size: 13px; color: #8a4b00; max-width: 1000px; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 {plots}
 <h2>All figures</h2>
-{table}
+<div class="scroll">{table}</div>
+{flagged}
 <p class="caption">{notes} Latency is per batch at the batch size shown. Pareto: on the
 frontier of the main plot's means, or possibly optimal (off it, but no variant that beats it
 on the means is significantly better: accuracy by McNemar's exact test on the same test

@@ -16,10 +16,12 @@ from joulebench.devices.base import MEASURED_METHODS
 from joulebench.reports.axes import AXES, Axis, resolve
 from joulebench.reports.points import (
     COLORS,
+    FLAG_MARK,
     FRONTIER,
     POSSIBLY,
     axis_label,
     display,
+    flag_codes,
     frontiers,
     is_measured,
     plot_rows,
@@ -87,6 +89,13 @@ def caption_lines(frame: pd.DataFrame, battery: Battery, plot: bool = True) -> l
         "half-width). The meter's own accuracy is a systematic bound apart from them"
         + (" (the 'meter accuracy' column)." if not plot else ".")
     )
+    flagged = sorted({c for codes in frame.get("flags", []) if isinstance(codes, str)
+                      for c in codes.split(",") if c})  # fmt: skip
+    if plot and flagged:
+        lines.append(
+            f"{FLAG_MARK} beside a point: its measurement was flagged ({', '.join(flagged)}); "
+            "the notes under the report's table say why and what to do."
+        )
     if plot:
         lines.append(
             "Pareto frontier on the means (dotted); ringed: possibly optimal, off the "
@@ -127,12 +136,16 @@ def scatter(
         symbol = SYMBOLS[style.shape] + ("-open" if hollow else "")
         c = style.color
         named = families and row["pareto"] != FRONTIER  # the frontier's line names its own
+        flags = flag_codes(row)
+        label = " ".join(
+            part for part in (row["point"] if named else "", FLAG_MARK if flags else "") if part
+        )
         figure.add_trace(
             go.Scatter(
                 x=[xs[0]],
                 y=[ys[0]],
-                mode="markers+text" if named else "markers",
-                text=[row["point"]] if named else None,
+                mode="markers+text" if label else "markers",
+                text=[label] if label else None,
                 textposition="bottom center",
                 uid=f"variant-{index}",  # the page's DOM names each variant's trace by it
                 name=style.legend,
@@ -144,6 +157,7 @@ def scatter(
                     f"{axis_label(x_axis, battery)} %{{x:,.4g}}<br>"
                     f"energy {row['energy_j'] * 1000:.3g} mJ/inference ({row['energy_method']})"
                     + (f"<br>{row['pareto']}" if row["pareto"] else "")
+                    + (f"<br>{FLAG_MARK} flagged: {', '.join(flags)}" if flags else "")
                     + "<extra></extra>"
                 ),
             )

@@ -152,6 +152,16 @@ def pareto_marks(frame: pd.DataFrame, x: Axis, y: Axis) -> pd.Series:
     return marks
 
 
+FLAG_MARK = "⚠"
+"""Drawn beside a point whose measurement carries flags (the notes under the table say why)."""
+
+
+def flag_codes(row: pd.Series) -> list[str]:
+    """The flag codes a frame row carries."""
+    codes = row.get("flags")
+    return [c for c in str(codes).split(",") if c] if isinstance(codes, str) else []
+
+
 def row_outcomes(row: pd.Series) -> Outcomes | None:
     """The per-example outcomes a frame row holds (None for older results or other tasks)."""
     bits, test_set, n = row.get("outcomes"), row.get("test_set"), row.get("accuracy_n")

@@ -17,10 +17,12 @@ from joulebench.batteries import Battery
 from joulebench.reports.axes import AXES, resolve
 from joulebench.reports.plots import BAR_VIEWS, ENERGY_AXES, caption_lines, views_with_data
 from joulebench.reports.points import (
+    FLAG_MARK,
     FRONTIER,
     POSSIBLY,
     axis_label,
     display,
+    flag_codes,
     frontiers,
     is_measured,
     plot_rows,
@@ -101,6 +103,9 @@ def save_scatter(
             markeredgewidth=2,
             label=style.legend,
         )
+        if flag_codes(row):  # flagged: the notes under the report's table say why
+            axes.annotate(FLAG_MARK, (xv, yv), textcoords="offset points", xytext=(8, 6),
+                          fontsize=11, color="#c05000")  # fmt: skip
     if several_families(data):  # different models: name every point, not only the frontier's
         for _, row in data[data["pareto"] != FRONTIER].iterrows():
             axes.annotate(
@@ -160,12 +165,15 @@ def save_scatter(
         fontsize=11,
     )
     axes.grid(True, which="both", alpha=0.3)
+    bottom = 0.14
     if len(data):
         # beside the plot, never over the points
         axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
         note = "\n".join(textwrap.fill(line, 130) for line in caption_lines(data, battery))
         figure.text(0.01, 0.01, note, fontsize=7.5, va="bottom", ha="left")
-    figure.tight_layout(rect=(0, 0.14, 1, 1))
+        # room below the axes for every line of the note (a 7.5 pt line is 2% of the height)
+        bottom = min(0.45, 0.03 + 0.021 * (note.count("\n") + 1))
+    figure.tight_layout(rect=(0, bottom, 1, 1))
     return _save(figure, path)
 
 

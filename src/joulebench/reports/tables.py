@@ -128,6 +128,34 @@ def figures_table(
                     f"{_count(r['inferences_per_charge_high'])}]"
                 ),
                 "Pareto": marks[index] or "—",
+                "flags": (r.get("flags") or "—").replace(",", ", "),
             }
         )
     return pd.DataFrame(rows)
+
+
+def flag_lines(frame: pd.DataFrame) -> list[str]:
+    """Every flag a row carries, as ``variant: code: what happened and the fix``."""
+    lines: list[str] = []
+    if "flag_notes" not in frame:
+        return lines
+    several = several_devices(frame)
+    for _, r in frame.iterrows():
+        notes = r.get("flag_notes")
+        if not isinstance(notes, str) or not notes:
+            continue
+        name = f"{r['variant']} @ {r['machine']}" if several else str(r["variant"])
+        lines += [f"{name}: {note}" for note in notes.split(" | ")]
+    return list(dict.fromkeys(lines))
+
+
+def flag_summary(frame: pd.DataFrame) -> str | None:
+    """One line: how many variants carry each flag (None when none carries any)."""
+    counts: dict[str, int] = {}
+    for codes in frame.get("flags", pd.Series(dtype=object)).dropna():
+        for code in dict.fromkeys(c for c in str(codes).split(",") if c):
+            counts[code] = counts.get(code, 0) + 1
+    if not counts:
+        return None
+    parts = [f"{n} variant{'s' if n > 1 else ''} {code}" for code, n in counts.items()]
+    return "flags: " + ", ".join(parts) + " (see the notes under the table)"

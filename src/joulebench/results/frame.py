@@ -147,6 +147,7 @@ def _row(
     row["inferences_per_charge_low"] = charges.low
     row["inferences_per_charge_high"] = charges.high
     row["flags"] = ",".join(f["code"] for f in m["flags"])
+    row["flag_notes"] = " | ".join(f"{f['code']}: {f['message']}" for f in m["flags"])
     row["path"] = str(path)
     return row
 
