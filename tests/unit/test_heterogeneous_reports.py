@@ -85,7 +85,7 @@ def test_the_table_has_a_family_column_and_the_tasks_own_metric():
     assert list(table["family"]) == ["cnn", "cnn", "mlp", "linear"]
     maps = rows([(n, f, m, s * 50, e) for n, f, m, s, e in MODELS], metric="mAP")
     table = figures_table(maps)
-    assert "accuracy (95% CI)" not in table and table["mAP (95% CI)"][0] == "48.5 [48.49, 48.51]"
+    assert "accuracy (95% CI)" not in table and table["mAP (95% CI)"][0] == "48.50 [48.49, 48.51]"
 
 
 def test_a_lower_is_better_metric_turns_the_axis_and_the_frontier():

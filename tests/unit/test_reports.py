@@ -76,9 +76,9 @@ def test_figures_table_formats_intervals_and_units():
     assert table.loc["base", "meter accuracy mJ"] == "not stated"  # the frame gives no bound
     with_bound = frame().assign(energy_j_systematic=lambda f: f["energy_j"] * 0.05)
     assert figures_table(with_bound).set_index("variant").loc["base", "meter accuracy mJ"] == (
-        "±8 (5%)"
+        "±8.0 (5%)"
     )
-    assert table.loc["int8", "size MB"] == "90"
+    assert table.loc["int8", "size MB"] == "90.0"
     charges = table.loc["int8", "inferences per phone charge"]
     assert charges.startswith(f"{battery('phone').usable_energy_j / 0.06:,.0f}")
     assert not math.isnan(float(charges.split()[0].replace(",", "")))
@@ -179,3 +179,15 @@ def test_a_point_surely_dearer_at_an_accuracy_no_test_tells_apart_is_not_possibl
     xs = [(-37.0, -38.0, -36.0), (-139.0, -146.0, -132.0)]
     ys = [(0.957, 0.927, 0.975), (0.953, 0.923, 0.972)]
     assert possibly_optimal_mask(xs, ys) == [False, False]
+
+
+def test_numbers_have_fixed_significant_digits_separators_and_no_scientific_notation():
+    from joulebench.reports.numbers import plus_minus, significant
+
+    assert significant(1234.5) == "1,230" and significant(123456789) == "123,000,000"
+    assert significant(0.01234) == "0.0123" and significant(9.996) == "10.0"
+    assert significant(0.5) == "0.500" and significant(-45.67, 2) == "-46"
+    assert significant(12.3, sign=True) == "+12.3" and significant(0) == "0"
+    assert plus_minus(334, 123) == "334 ± 120"  # was "334 ± 1.2e+02"
+    assert plus_minus(1234, 56) == "1,230 ± 56"  # was "1.23e+03 ± 56"
+    assert "e+" not in significant(7.5e8) and "e-" in significant(1.2e-6)  # only when tiny

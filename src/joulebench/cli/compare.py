@@ -11,6 +11,7 @@ import pandas as pd
 from joulebench.cli.format import format_frame
 from joulebench.errors import JoulebenchError
 from joulebench.reports.formats import markdown_table
+from joulebench.reports.numbers import significant
 from joulebench.results.compare import DEFAULT_THRESHOLDS, Change, changes_to_dicts, compare
 from joulebench.statistics.multiple import CORRECTIONS
 
@@ -61,7 +62,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _cell(change: Change, value: float) -> str:
     factor, unit = UNITS[change.metric]
-    return f"{value * factor:.4g} {unit}"
+    return f"{significant(value * factor, 4)} {unit}".rstrip()
 
 
 def changes_table(changes: list[Change]) -> pd.DataFrame:
@@ -76,7 +77,10 @@ def changes_table(changes: list[Change]) -> pd.DataFrame:
                 "metric": c.metric,
                 "A": _cell(c, c.a),
                 "B": _cell(c, c.b),
-                "B - A (95% CI)": f"{c.change * factor:+.3g} ± {half:.2g} {unit}",
+                "B - A (95% CI)": (
+                    f"{significant(c.change * factor, 3, sign=True)} ± "
+                    f"{significant(half, 2)} {unit}"
+                ).rstrip(),
                 "relative": "—" if c.relative is None else f"{c.relative:+.1%}",
                 "p (adjusted)": _p_cell(c),
                 "threshold": c.threshold,

@@ -14,6 +14,7 @@ from joulebench.devices.base import METHOD_LABELS
 from joulebench.devices.registry import MeterStatus
 from joulebench.harness.result import MeasureResult
 from joulebench.harness.stats import Summary
+from joulebench.reports.numbers import plus_minus, significant
 
 _ENERGY_UNITS = ((1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ"))
 _TIME_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
@@ -57,7 +58,7 @@ def format_quantity(summary: Summary | None, units: Sequence[tuple[float, str]])
     if summary is None:
         return "—"
     factor, unit = _scale(summary.mean, units)
-    return f"{summary.mean / factor:.4g} ± {summary.ci95 / factor:.2g} {unit}"
+    return f"{plus_minus(summary.mean / factor, summary.ci95 / factor, 4)} {unit}"
 
 
 def format_energy(summary: Summary | None) -> str:
@@ -104,7 +105,7 @@ def _systematic(bound_j: float | None, mean_j: float) -> str:
         return "not stated"
     factor, unit = _scale(mean_j, _ENERGY_UNITS)
     share = f" ({bound_j / mean_j:.0%})" if mean_j else ""
-    return f"±{bound_j / factor:.2g} {unit}{share}"
+    return f"±{significant(bound_j / factor, 2)} {unit}{share}"
 
 
 def format_results(results: Sequence[MeasureResult]) -> str:
@@ -130,7 +131,7 @@ def format_results(results: Sequence[MeasureResult]) -> str:
             _systematic(r.systematic_energy_per_item_j, r.energy_per_item_j.mean),
             format_energy(r.net_energy_per_item_j) if r.net_energy_per_item_j else "n/a",
             format_time(r.duration_per_item_s),
-            f"{r.power_w.mean:.3g} W",
+            f"{significant(r.power_w.mean)} W",
             f"{r.energy_per_item_j.n} × {r.calls_per_window}",
             r.method,
             ", ".join(f.code for f in r.flags) or "—",

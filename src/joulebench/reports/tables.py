@@ -7,17 +7,16 @@ import math
 import pandas as pd
 
 from joulebench.reports.axes import resolve
+from joulebench.reports.numbers import plus_minus, significant
 from joulebench.reports.points import pareto_marks, several_devices, several_families
 
 
 def _plus_minus(value: float | None, ci: float | None, scale: float, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    return (
-        f"{value * scale:.{digits}g} ± {ci * scale:.2g}"
-        if ci is not None
-        else f"{value * scale:.{digits}g}"
-    )
+    if ci is None or (isinstance(ci, float) and math.isnan(ci)):
+        return significant(value * scale, digits)
+    return plus_minus(value * scale, ci * scale, digits)
 
 
 def _systematic(row: pd.Series) -> str:
@@ -26,7 +25,7 @@ def _systematic(row: pd.Series) -> str:
     if bound is None or pd.isna(bound):
         return "not stated"
     share = bound / row["energy_j"] if row.get("energy_j") else None
-    return f"±{bound * 1000:.2g}" + (f" ({share:.0%})" if share is not None else "")
+    return f"±{significant(bound * 1000, 2)}" + (f" ({share:.0%})" if share is not None else "")
 
 
 def _latency(row: pd.Series) -> str:
@@ -36,8 +35,8 @@ def _latency(row: pd.Series) -> str:
         return "—"
     samples = row.get("latency_samples")
     if samples is None or pd.isna(samples):
-        return f"{value * 1000:.3g}"
-    return f"{value * 1000:.3g} (n={int(samples)}, batch {int(row['batch_size'])})"
+        return significant(value * 1000)
+    return f"{significant(value * 1000)} (n={int(samples)}, batch {int(row['batch_size'])})"
 
 
 def _count(value: float) -> str:
@@ -65,8 +64,9 @@ def _score(row: pd.Series) -> str:
     if value is None or pd.isna(value):
         return "—"
     if row["score_low"] == value == row["score_high"]:
-        return f"{value:.4g} (no interval)"
-    return f"{value:.4g} [{row['score_low']:.4g}, {row['score_high']:.4g}]"
+        return f"{significant(value, 4)} (no interval)"
+    low, high = significant(row["score_low"], 4), significant(row["score_high"], 4)
+    return f"{significant(value, 4)} [{low}, {high}]"
 
 
 def _score_columns(frame: pd.DataFrame, r: pd.Series) -> dict[str, str]:
