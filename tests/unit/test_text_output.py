@@ -51,3 +51,27 @@ def test_a_log_gets_plain_timed_lines_not_progress_frames(capsys):
     assert "energy windows: 3 done (about 9 planned)" in text
     assert "energy windows: 6 done" in text and text.count("energy windows") == 2
     assert "\r" not in text and "\x1b[" not in text and "finished" in lines[-1]
+
+
+def test_the_results_table_fits_100_columns_without_breaking_a_word(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    import re
+    import tempfile
+    from pathlib import Path
+
+    from joulebench.cli.report import write_report
+    from joulebench.reports.tables import DETAIL_COLUMNS
+
+    reference = Path(__file__).parent.parent / "data" / "variants-v1.json"
+    with tempfile.TemporaryDirectory() as folder:
+        _, text = write_report(reference, Path(folder), "phone", "joulebench report")
+        _, wide = write_report(reference, Path(folder), "phone", "t", wide=True)
+    table = text.split("\nflag:")[0]
+    lines = table.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    assert "left out to fit 100 columns" in table and "--wide" in table
+    cells = [c.strip() for line in lines for c in re.split(r"[│┃]", line) if c.strip()]
+    for word in ("mJ/inference", "estimated", "frontier"):  # whole, never "mJ/inferen ce"
+        assert any(word in c for c in cells) or word not in wide
+    assert not re.search(r"\d\.\d+e[+-]\d", table)  # no scientific notation
+    assert all(column in wide for column in DETAIL_COLUMNS[:2])

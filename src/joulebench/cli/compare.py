@@ -136,7 +136,8 @@ def run(args: argparse.Namespace) -> int:
             for note in notes:
                 print(f"- {note}")
         else:
-            print(format_frame(table, f"joulebench compare: {args.a} -> {args.b}"))
+            title = f"joulebench compare: {args.a} -> {args.b}"
+            print(format_frame(table, title, optional=("A", "B", "threshold")))
             for note in notes:
                 print(f"note: {note}")
             print(summary)

@@ -52,6 +52,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--cache-dir", default=None, help="where built variants are cached")
     parser.add_argument("--quiet", action="store_true", help="no progress bars; table and errors")
     parser.add_argument(
+        "--wide", action="store_true", help="print every column, however wide the terminal"
+    )
+    parser.add_argument(
         "--json", action="store_true", help="print the results document as JSON (no progress bars)"
     )
     parser.set_defaults(run=run)
@@ -133,6 +136,7 @@ def _measure(
         meter=args.meter,
         meter_options=meter_options(args),
         seed=0,
+        wide=args.wide,
         **options,
     )
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import shutil
+import textwrap
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
@@ -71,12 +73,76 @@ def format_time(summary: Summary | None) -> str:
     return format_quantity(summary, _TIME_UNITS)
 
 
-def format_frame(frame: pd.DataFrame, title: str) -> str:
-    """Any DataFrame of strings as a text table."""
-    table = plain_table(title, (str(c) for c in frame.columns))
-    for _, row in frame.iterrows():
+def terminal_width(default: int = 100) -> int:
+    """The terminal's width in characters (``COLUMNS``, else the terminal, else ``default``)."""
+    return shutil.get_terminal_size((default, 24)).columns
+
+
+def _longest_word(values: Iterable[object], cap: int = 24) -> int:
+    """The longest word in ``values``: a column narrower than it breaks a word in two."""
+    return min(cap, max((len(w) for v in values for w in str(v).split()), default=1))
+
+
+def _min_widths(frame: pd.DataFrame) -> dict[str, int]:
+    return {str(c): _longest_word([c, *frame[c].tolist()]) for c in frame.columns}
+
+
+def fit_columns(
+    frame: pd.DataFrame, width: int, optional: Sequence[str] = ()
+) -> tuple[pd.DataFrame, list[str]]:
+    """``frame`` with ``optional`` columns dropped, last first, until every column fits
+    ``width`` without breaking a word; returns the frame and the columns left out."""
+    widths = _min_widths(frame)
+    kept = [str(c) for c in frame.columns]
+    dropped: list[str] = []
+    for column in reversed([c for c in optional if c in kept]):
+        if sum(widths[c] + 3 for c in kept) + 1 <= width:
+            break
+        kept.remove(column)
+        dropped.append(column)
+    return frame[kept], dropped[::-1]
+
+
+def format_frame(
+    frame: pd.DataFrame,
+    title: str,
+    *,
+    width: int | None = None,
+    optional: Sequence[str] = (),
+) -> str:
+    """Any DataFrame of strings as a text table that fits ``width`` (the terminal's): no word
+    is broken across lines, and ``optional`` columns are left out (and named under the
+    table) when the rest would not fit otherwise."""
+    terminal = width or terminal_width()
+    shown, dropped = fit_columns(frame, terminal, optional)
+    widths = _column_widths(shown, terminal)
+    table = Table(title=plain(title))
+    for column in shown.columns:
+        table.add_column(plain(column), overflow="fold", width=widths[str(column)])
+    for _, row in shown.iterrows():
         add_row(table, row)
-    return render(table, width=180)
+    # never break a word: wider than the terminal rather than "mJ/inferen ce"
+    text = render(table, width=max(terminal, sum(w + 3 for w in widths.values()) + 1))
+    if dropped:
+        note = (
+            f"(left out to fit {terminal} columns: {', '.join(dropped)}; --wide shows every "
+            "column, and the report has them all)"
+        )
+        text += "\n" + textwrap.fill(note, terminal)
+    return text
+
+
+def _column_widths(frame: pd.DataFrame, width: int) -> dict[str, int]:
+    """Each column's width: its longest word at least, and of the room left, a share by how
+    much more its longest cell needs (so no word breaks, and long cells wrap least)."""
+    least = _min_widths(frame)
+    natural = {str(c): max(len(str(v)) for v in [c, *frame[c].tolist()]) for c in frame.columns}
+    spare = width - (sum(w + 3 for w in least.values()) + 1)
+    wants = {c: max(0, natural[c] - least[c]) for c in least}
+    total = sum(wants.values())
+    if spare <= 0 or total == 0:
+        return least
+    return {c: least[c] + min(wants[c], spare * wants[c] // total) for c in least}
 
 
 def format_meters(rows: Iterable[MeterStatus]) -> str:

@@ -31,16 +31,18 @@ def measure_save_report(
     on_event: Callable[[Event], None],
     extra: dict[str, Any],
     build_failures: Sequence[VariantFailure] = (),
+    wide: bool = False,
     **run_options: Any,
 ) -> tuple[VariantRun, Path, Path, str]:
     """Run the variants, save the document, write the report; return them and a text table.
 
-    ``build_failures`` (variants that could not be built) are recorded with the run's own.
+    ``build_failures`` (variants that could not be built) are recorded with the run's own;
+    ``wide``: the printed table keeps every column however narrow the terminal.
     """
     variant_run = run_variants(specs, task, on_event=on_event, **run_options)
     variant_run.failures[:0] = list(build_failures)
     path = save_variants(variant_run, out, task=task.describe(), extra=extra)
-    reports_written, table = write_report(path, reports, battery, title)
+    reports_written, table = write_report(path, reports, battery, title, wide=wide)
     report = reports_written[0]
     return variant_run, path, report, table
 

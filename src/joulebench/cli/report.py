@@ -16,7 +16,7 @@ from joulebench.reports.formats import latex_table, markdown_table
 from joulebench.reports.html import write_html, write_text
 from joulebench.reports.plots import caption_lines
 from joulebench.reports.static import EXPORTER, save_scatter, save_views
-from joulebench.reports.tables import figures_table, flag_lines, flag_summary
+from joulebench.reports.tables import DETAIL_COLUMNS, figures_table, flag_lines, flag_summary
 from joulebench.results.frame import load
 
 
@@ -46,6 +46,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "net_energy_j, latency_p50_s, peak_rss_bytes, model_size_bytes, params, ...)",
     )
     parser.add_argument("--y", default="accuracy", help="the main plot's y axis (default accuracy)")
+    parser.add_argument(
+        "--wide", action="store_true", help="print every column, however wide the terminal"
+    )
     parser.set_defaults(run=run)
 
 
@@ -93,6 +96,8 @@ def write_report(
     formats: tuple[str, ...] = ("html",),
     x: str = "inferences_per_charge",
     y: str = "accuracy",
+    *,
+    wide: bool = False,
 ) -> tuple[list[Path], str]:
     """Load, check there are model runs, write each format; return the first file's path and
     a text table for the terminal."""
@@ -130,7 +135,9 @@ def write_report(
         else:
             write_text(path, frame.to_csv(index=False))
         paths.append(path)
-    text = format_frame(table, f"{title} — {profile.describe()}")
+    # flags go last: every one is listed under the table anyway
+    optional = () if wide else ("flags", *DETAIL_COLUMNS)
+    text = format_frame(table, f"{title} — {profile.describe()}", optional=optional)
     text += "".join(f"\nflag: {line}" for line in flags)
     summary = flag_summary(frame)
     if summary:
@@ -147,7 +154,14 @@ def write_report(
 def run(args: argparse.Namespace) -> int:
     """Write the report and print its table and path."""
     paths, table = write_report(
-        Path(args.results), Path(args.out), args.battery, args.title, args.format, args.x, args.y
+        Path(args.results),
+        Path(args.out),
+        args.battery,
+        args.title,
+        args.format,
+        args.x,
+        args.y,
+        wide=args.wide,
     )
     print(table)
     for path in paths:

@@ -35,6 +35,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars; table and errors")
     parser.add_argument(
+        "--wide", action="store_true", help="print every column, however wide the terminal"
+    )
+    parser.add_argument(
         "--json", action="store_true", help="print the results document as JSON (no progress bars)"
     )
     parser.set_defaults(run=run)
@@ -84,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
             title=f"joulebench: {Path(args.experiment).name}",
             on_event=events,
             extra={"experiment": experiment.model_dump(mode="json")},
+            wide=args.wide,
             meter=experiment.meter.name,
             meter_options=meter_options_of(experiment),
             batch_size=experiment.run.batch_size,

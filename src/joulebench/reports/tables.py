@@ -128,10 +128,23 @@ def figures_table(
                     f"{_count(r['inferences_per_charge_high'])}]"
                 ),
                 "Pareto": marks[index] or "—",
-                "flags": (r.get("flags") or "—").replace(",", ", "),
+                "flags": ", ".join(dict.fromkeys(str(r.get("flags") or "").split(","))) or "—",
             }
         )
     return pd.DataFrame(rows)
+
+
+DETAIL_COLUMNS = (
+    "method",
+    "backend",
+    "top-5 (95% CI)",
+    "meter accuracy mJ",
+    "net mJ/inference",
+    "peak RSS MB",
+    "params M",
+    "compressed MB",
+)
+"""Columns of :func:`figures_table` a narrow terminal leaves out (least needed last)."""
 
 
 def flag_lines(frame: pd.DataFrame) -> list[str]:
