@@ -136,3 +136,33 @@ def test_readings_from_another_device_take_the_family_and_the_tasks_own_metric(t
     (tmp_path / "run.json").write_text(json.dumps(document))
     source = accuracy_sources(tmp_path)[variant["name"]]
     assert source["family"] == "yolo" and source["metrics"]["mAP"]["value"] == 0.41
+
+
+def test_two_variants_of_one_method_and_backend_are_told_apart():
+    frame = pd.DataFrame(
+        {"point": ["lora-merged", "lora-adapter", "base"], "method": ["lora", "lora", "base"],
+         "backend": ["torch", "torch", "torch"]}
+    )  # fmt: skip
+    styles = point_styles(frame)
+    merged, adapter, base = styles[0], styles[1], styles[2]
+    assert merged.color == adapter.color != base.color  # colour says the method
+    assert merged.shape != adapter.shape  # the shape tells the two LoRA variants apart
+
+
+def test_log_ticks_label_only_what_fits():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from joulebench.reports.static import _log_ticks
+
+    figure, axes = plt.subplots()
+    axes.set_xscale("log")
+    axes.set_xlim(450_000, 2_300_000)  # the demo's span of inferences per charge
+    _log_ticks(axes.xaxis, *axes.get_xlim())
+    figure.canvas.draw()
+    labels = [t.get_text() for t in axes.xaxis.get_ticklabels(minor=True) if t.get_text()]
+    assert "800,000" not in labels and "900,000" not in labels  # they ran into 1,000,000
+    assert "500,000" in labels and "2,000,000" in labels
+    plt.close(figure)

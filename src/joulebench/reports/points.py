@@ -85,14 +85,19 @@ def point_styles(data: pd.DataFrame) -> dict[object, Style]:
     colors = method_colors(data) if len(data) else {}
     backends = list(dict.fromkeys(b for b in data.get("backend", []) if b not in BACKEND_SHAPES))
     shape = {**{b: (2 + i) % SHAPES for i, b in enumerate(backends)}, **BACKEND_SHAPES}
-    return {
-        index: Style(
+    seen: dict[tuple[str, str], int] = {}
+    styles = {}
+    for index, row in data.iterrows():
+        # two variants of one method and back-end (LoRA merged and not) get other shapes
+        key = (str(row["method"] or "?"), str(row["backend"]))
+        repeat = seen.get(key, 0)
+        seen[key] = repeat + 1
+        styles[index] = Style(
             colors[row["method"] or "?"],
-            shape.get(row["backend"], 2),
+            (shape.get(row["backend"], 2) + 3 * repeat) % SHAPES,
             f"{row['point']} ({row['method']}, {row['backend']})",
         )
-        for index, row in data.iterrows()
-    }
+    return styles
 
 
 def is_measured(row: pd.Series) -> bool:

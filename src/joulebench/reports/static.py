@@ -59,7 +59,9 @@ def _log_ticks(axis: Any, low: float, high: float) -> None:
 
     counts = FuncFormatter(lambda value, _: f"{value:,.0f}" if value >= 1 else f"{value:.2g}")
     axis.set_major_formatter(counts)
-    narrow = high / low < 30 if low > 0 else False  # under ~1.5 decades every label fits
+    # every minor label fits only within about half a decade: beyond, 800,000, 900,000 and
+    # 1,000,000 run into each other, so only the 2x and 5x ticks are labelled
+    narrow = high / low < 4 if low > 0 else False
     axis.set_minor_formatter(counts if narrow else FuncFormatter(_minor_label))
 
 
