@@ -120,5 +120,5 @@ def run(
             repeat=repeat,
             **settings,
         )
-    print_outcome(variant_run, table, path, report, quiet=quiet)
+    print_outcome(variant_run, table, path, report, quiet=quiet, stages=events)
     return RunOutcome(variant_run, path, report, table)

@@ -21,6 +21,7 @@ from joulebench.caching import cache_root
 from joulebench.environment import library_versions
 from joulebench.errors import UserError, VariantError
 from joulebench.harness.runner import Event
+from joulebench.harness.stages import timed_stage
 from joulebench.harness.variant_run import VariantFailure
 from joulebench.tasks.data import bbc_news
 from joulebench.tasks.text_classification import TextClassification
@@ -173,7 +174,8 @@ def build_demo_variants(
     root = demo_root(plan, cache_dir)
     encoder = encoder_folder()
     train = task.split().train
-    base = demo_base(plan, task, cache_dir=cache_dir, on_event=on_event)
+    with timed_stage(on_event, "fine-tune the base model"):
+        base = demo_base(plan, task, cache_dir=cache_dir, on_event=on_event)
     out = root / "variants"
     specs = [VariantSpec(name="base-fp32", method="base", backend="torch", path=base)]
     failures: list[VariantFailure] = []
@@ -198,7 +200,8 @@ def build_demo_variants(
     for name, what, build in steps:
         on_event(Event("build", name, f"{what} (cached after the first run)"))
         try:
-            built = build()
+            with timed_stage(on_event, f"build {name}"):
+                built = build()
         except (VariantError, UserError) as exc:
             on_event(Event("build", name, f"failed: {exc}"))
             failures.append(VariantFailure(name, str(exc)))

@@ -38,7 +38,7 @@ def test_a_log_gets_plain_timed_lines_not_progress_frames(capsys):
     from joulebench.cli.progress import PlainLog
 
     with progress_for(False, 2, 3) as events:  # stderr is captured: not a terminal
-        assert isinstance(events, PlainLog)
+        assert isinstance(events.forward, PlainLog)
         events(Event("train", "", "fine-tuning the base model"))
         events(Event("load", "int8", "loading and scoring (torch)"))
         events(Event("ready", "int8", "scored in 1.2 s load"))

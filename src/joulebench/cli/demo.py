@@ -21,6 +21,7 @@ from joulebench.cli.pipeline import measure_save_report, print_outcome, progress
 from joulebench.demo import DEMO_VARIANTS, FULL, QUICK, build_demo_variants, demo_task
 from joulebench.devices.registry import probe_all
 from joulebench.harness.runner import Event
+from joulebench.harness.stages import StageTimes
 from joulebench.harness.variant_run import VariantRun
 from joulebench.results.store import ensure_writable
 from joulebench.tasks.base import Task
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
             min_window_s=plan.min_window_s,
             warmup_s=plan.warmup_s,
         )
-    return _finish(args, outcome, start)
+    return _finish(args, outcome, start, events)
 
 
 IMAGE_BATCH = 64
@@ -115,7 +116,7 @@ def _images(args: argparse.Namespace, out: Path, cache_dir: Path | None, start: 
             min_window_s=0.5 if args.quick else None,
             warmup_s=0.5 if args.quick else 2.0,
         )
-    return _finish(args, outcome, start)
+    return _finish(args, outcome, start, events)
 
 
 def _measure(
@@ -142,11 +143,14 @@ def _measure(
 
 
 def _finish(
-    args: argparse.Namespace, outcome: tuple[VariantRun, Path, Path, str], start: float
+    args: argparse.Namespace,
+    outcome: tuple[VariantRun, Path, Path, str],
+    start: float,
+    stages: StageTimes,
 ) -> int:
     """Print the outcome (and the wall time, but not with --json); return the exit code."""
     variant_run, path, report, table = outcome
-    code = print_outcome(variant_run, table, path, report, as_json=args.json)
+    code = print_outcome(variant_run, table, path, report, as_json=args.json, stages=stages)
     if not args.json:
         print(f"Wall time: {time.perf_counter() - start:.0f} s")
     return code

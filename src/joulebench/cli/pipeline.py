@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from joulebench.cli.common import progress_printer
+from joulebench.cli.format import format_frame
 from joulebench.cli.progress import PlainLog, RunProgress
 from joulebench.cli.report import write_report
 from joulebench.harness.runner import Event
+from joulebench.harness.stages import StageTimes, timed_stage
 from joulebench.harness.variant_run import VariantFailure, VariantRun, run_variants
 from joulebench.results.frame import read_document
 from joulebench.results.store import save_variants
@@ -41,22 +45,38 @@ def measure_save_report(
     """
     variant_run = run_variants(specs, task, on_event=on_event, **run_options)
     variant_run.failures[:0] = list(build_failures)
-    path = save_variants(variant_run, out, task=task.describe(), extra=extra)
-    reports_written, table = write_report(path, reports, battery, title, wide=wide)
+    if isinstance(on_event, StageTimes):  # where the time went, up to here, with the results
+        extra = {**extra, "stages": on_event.rows()}
+    with timed_stage(on_event, "save the results and write the report"):
+        path = save_variants(variant_run, out, task=task.describe(), extra=extra)
+        reports_written, table = write_report(path, reports, battery, title, wide=wide)
     report = reports_written[0]
     return variant_run, path, report, table
 
 
-def progress_for(
-    quiet: bool, variants: int, windows: int, repeat: int = 1
-) -> AbstractContextManager[Any]:
+@contextmanager
+def progress_for(quiet: bool, variants: int, windows: int, repeat: int = 1) -> Iterator[StageTimes]:
     """Progress bars on stderr; plain log lines when stderr is not a terminal (CI, a file, a
-    pipe); or (``quiet``) only the lines a reader must see."""
+    pipe); or (``quiet``) only the lines a reader must see. Yields the ``on_event`` callback,
+    which also keeps where the time went (:class:`StageTimes`)."""
+    display: AbstractContextManager[Any]
     if quiet:
-        return nullcontext(progress_printer(quiet=True))
-    if not sys.stderr.isatty():
-        return PlainLog(variants, windows, repeat=repeat)
-    return RunProgress(variants, windows, repeat=repeat)
+        display = nullcontext(progress_printer(quiet=True))
+    elif not sys.stderr.isatty():
+        display = PlainLog(variants, windows, repeat=repeat)
+    else:
+        display = RunProgress(variants, windows, repeat=repeat)
+    with display as events:
+        yield StageTimes(events)
+
+
+def stage_table(stages: StageTimes) -> str:
+    """Where the time went, as a text table."""
+    rows = [
+        {"stage": r["stage"], "seconds": f"{r['seconds']:,.1f}", "share": f"{r['share']:.0%}"}
+        for r in stages.rows()
+    ]
+    return format_frame(pd.DataFrame(rows), "Where the time went (wall time)")
 
 
 def print_outcome(
@@ -67,14 +87,20 @@ def print_outcome(
     *,
     as_json: bool = False,
     quiet: bool = False,
+    stages: StageTimes | None = None,
 ) -> int:
     """Print the table (or the results document as JSON), each failure as an error line, and
-    the paths (``quiet``: only the error lines); exit 1 if a variant failed, 130 if Ctrl-C cut
-    the windows short."""
+    the paths (``quiet``: only the error lines), and where the time went (``stages``); exit 1
+    if a variant failed, 130 if Ctrl-C cut the windows short."""
     if as_json:
-        print(json.dumps(read_document(path), indent=1))
+        document = read_document(path)
+        if stages is not None:  # the file holds them up to the report; this adds the report
+            document["stages"] = stages.rows()
+        print(json.dumps(document, indent=1))
     elif not quiet:
         print(table)
+        if stages is not None:
+            print(stage_table(stages))
     for failure in variant_run.failures:
         print(f"joulebench: error: {failure.line}", file=sys.stderr)
     if not as_json and not quiet:

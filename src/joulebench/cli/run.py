@@ -97,4 +97,4 @@ def run(args: argparse.Namespace) -> int:
             repeat=repeat,
             **settings,
         )
-    return print_outcome(variant_run, table, path, report, as_json=args.json)
+    return print_outcome(variant_run, table, path, report, as_json=args.json, stages=events)

@@ -24,8 +24,9 @@ from __future__ import annotations
 import math
 import random
 import secrets
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from joulebench.clock import SYSTEM_CLOCK, Clock
@@ -40,8 +41,10 @@ from joulebench.errors import (
 )
 from joulebench.harness import stopping, telemetry
 from joulebench.harness.drift import run_median_freq, window_drift
+from joulebench.harness.events import Event
 from joulebench.harness.result import IDLE_LABEL, Discarded, MeasureResult, Window, WorkDone
 from joulebench.harness.settings import ProtocolSettings, make_settings
+from joulebench.harness.stages import stage_event, timed_stage
 from joulebench.harness.summary import build_result
 
 Workload = Callable[[int], Any]
@@ -53,15 +56,6 @@ CALIBRATION_MARGIN = 1.1
 """Calibrate windows 10% longer than ``min_window_s``; a window that still ends short is
 topped up with more calls, so no window is ever shorter than ``min_window_s``."""
 TOP_UP_FRACTION = 0.1
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """Progress of a measurement, for a CLI or a log: ``kind`` is a short word."""
-
-    kind: str
-    label: str
-    message: str
 
 
 def _noop(_: Event) -> None:
@@ -319,8 +313,9 @@ def _run(
     session = _Session(meter, settings, min_window_s, clock, host_probe, on_event, seed)
     calls: dict[str, int] = {}
     for label, workload in workloads.items():
-        per_call_s = session.warm_up(label, workload)
-        calls[label] = session.calibrate(label, workload, per_call_s)
+        with timed_stage(on_event, "warm-up and calibration"):
+            per_call_s = session.warm_up(label, workload)
+            calls[label] = session.calibrate(label, workload, per_call_s)
 
     def timed_calls(workload: Workload, n: int) -> tuple[int, WorkDone]:
         """Run n calls, then top up with more until the window lasts ``min_window_s``."""
@@ -357,6 +352,7 @@ def _run(
     planned: dict[str, int] = {}
     target_met: bool | None = None
     interrupted = False
+    windows_started_s = time.perf_counter()
     try:
         while any(session.valid_count(label) < first_stage for label in every):
             one_round(round_index, list(workloads))
@@ -394,6 +390,7 @@ def _run(
             raise
         interrupted = True
         on_event(Event("interrupted", "", f"Ctrl-C after {round_index} rounds: keeping them"))
+    on_event(stage_event("energy windows", time.perf_counter() - windows_started_s))
 
     _flag_drift(session)
     threads = telemetry.thread_settings()

@@ -11,6 +11,7 @@ are kept. ``meter="auto"`` picks the GPU's meter when the variants run on CUDA.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -24,6 +25,7 @@ from joulebench.harness.latency import MIN_SAMPLES, Latency, latency_from_window
 from joulebench.harness.repeats import merge_runs
 from joulebench.harness.result import Flag, MeasureResult
 from joulebench.harness.runner import Event, measure_many
+from joulebench.harness.stages import stage_event
 from joulebench.harness.stats import Summary
 from joulebench.harness.worker import Worker, WorkerDied, WorkerJob, WorkerReady
 from joulebench.tasks.base import Task
@@ -180,9 +182,13 @@ def _start(
     ready: dict[str, tuple[Worker, WorkerReady]] = {}
     for spec in specs:
         emit(Event("load", spec.name, f"loading and scoring ({spec.backend})"))
+        started_s = time.perf_counter()
         worker = Worker(job(spec))
         try:
             answer = worker.ready()
+            waited_s = time.perf_counter() - started_s
+            emit(stage_event(f"start and load {spec.name}", waited_s - answer.scoring_s))
+            emit(stage_event(f"score {spec.name}", answer.scoring_s))
             try:
                 answer.scores = score(answer.predictions)
             except UserError as exc:
