@@ -181,6 +181,7 @@ def test_every_flag_is_shown_in_every_format_and_summed_up(tmp_path, capsys):
     page = files[".html"].read_text()
     assert '<ul class="flags">' in page and "int8: unstable: energy per item varies 44%" in page
     assert "flagged: " in page  # the point's hover names its flags
+    assert '<div class="scroll"><table' in page  # a wide table scrolls in its box
     csv = pd.read_csv(files[".csv"])
     assert "unstable" in csv.set_index("variant").loc["int8", "flags"]
     assert message in csv.set_index("variant").loc["int8", "flag_notes"]
