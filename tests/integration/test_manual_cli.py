@@ -70,7 +70,7 @@ def test_import_readings_joins_accuracy_and_reports_per_device(tmp_path, capsys)
     variant = document["measurements"][0]["variant"]
     assert variant["details"]["accuracy_from"]["machine_id"] == "reference-host-00000000"
     printed = capsys.readouterr()
-    assert "manual: counter" in printed.out and "Saved:" in printed.out
+    assert "manual:" in printed.out and "counter" in printed.out and "Saved:" in printed.out
     assert "marked charging" in printed.err and "low-resolution" in printed.err
 
 
