@@ -38,9 +38,8 @@ def _mb(size: int) -> str:
 def run(args: argparse.Namespace) -> int:
     """List the cache (or clear it)."""
     root = cache_root()
-    entries = sorted(p for kind in root.iterdir() if kind.is_dir() for p in kind.iterdir()) if (
-        root.is_dir()
-    ) else []  # fmt: skip
+    kinds = [kind for kind in root.iterdir() if kind.is_dir()] if root.is_dir() else []
+    entries = sorted(entry for kind in kinds for entry in kind.iterdir())
     if args.clear:
         if not root.exists():
             print(f"nothing cached ({root} does not exist)")

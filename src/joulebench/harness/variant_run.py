@@ -125,11 +125,6 @@ class VariantRun:
         """True when the energy windows were cut short by Ctrl-C."""
         return any(r.energy.interrupted for r in self.results)
 
-    @staticmethod
-    def interrupted_parts(measured: Mapping[str, Sequence[Any]]) -> bool:
-        """True when Ctrl-C cut a run short (the runs after it are not started)."""
-        return any(part.energy.interrupted for parts in measured.values() for part in parts)
-
     @property
     def exit_code(self) -> int:
         """130 when Ctrl-C cut the windows short, 1 when a variant failed, else 0."""
@@ -256,8 +251,8 @@ def run_variants(
         finally:
             for worker, _ in live.values():
                 worker.close()
-        if run.interrupted_parts(measured):
-            break
+        if any(part.energy.interrupted for parts in measured.values() for part in parts):
+            break  # Ctrl-C cut this run short: the runs after it are not started
     failed = {f.name for f in run.failures}
     for spec in specs:
         parts = measured.get(spec.name)
