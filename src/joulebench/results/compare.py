@@ -5,10 +5,14 @@ t-test on the runs' means, so what changes between processes counts; with one ru
 Welch's t-test on the windows, which sees within-run noise only (and the notes say so).
 Accuracy: McNemar's exact test on the examples the two sides disagree on, when both sides hold
 per-example outcomes of the same test set (Newcombe's paired interval for the difference);
-otherwise a two-proportion z-test (Wald interval), and the notes say why.
+otherwise a two-proportion z-test (Wald interval), and the notes say why. A task's own metric
+(``score``): a paired bootstrap of the difference from the replicates both sides stored, else
+the two intervals as normal errors.
 
 Every test's p-value is adjusted for the number of tests made (variant x metric): Holm by
-default (family-wise error 5%), Benjamini-Hochberg with ``correction="bh"``. A change is
+default (family-wise error 5%), Benjamini-Hochberg with ``correction="bh"``; tests that cannot
+reach significance whatever the data (McNemar with too few discordant examples) are left out of
+the count by Tarone's rule. A change is
 *regressed* only when it is both past its threshold in the bad direction and significant after
 adjustment; *improved* likewise; otherwise *within noise* or *within threshold*; *cannot tell*
 when neither side's windows vary at all (no spread to judge a difference by). Runs from
