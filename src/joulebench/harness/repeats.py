@@ -25,18 +25,23 @@ from joulebench.harness.summary import idle_power_by_round, net_values
 BETWEEN_RUNS = "between-runs"
 
 
+def means_by_run(values: Sequence[float], runs: Sequence[int]) -> list[float]:
+    """The mean of the values of each run, in run order."""
+    by_run: dict[int, list[float]] = {}
+    for value, run in zip(values, runs, strict=True):
+        by_run.setdefault(int(run), []).append(value)
+    return [float(np.mean(by_run[k])) for k in sorted(by_run)]
+
+
 def between_runs(values: Sequence[float], runs: Sequence[int], what: str) -> Summary:
     """The mean of each run's mean, with the 95% Student-t interval of the run means.
 
     ``std``, ``min``, ``max`` and ``median`` are those of the run means; ``n`` is the number
     of runs.
     """
-    by_run: dict[int, list[float]] = {}
-    for value, run in zip(values, runs, strict=True):
-        by_run.setdefault(run, []).append(value)
-    if len(by_run) < 2:
+    means = means_by_run(values, runs)
+    if len(means) < 2:
         raise MeasurementError(f"{what}: a run-to-run interval needs at least 2 runs")
-    means = [float(np.mean(by_run[k])) for k in sorted(by_run)]
     return replace(summarize(means, f"{what} (run means)"), interval=BETWEEN_RUNS)
 
 

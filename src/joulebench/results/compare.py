@@ -34,6 +34,7 @@ from scipy import stats
 
 from joulebench.devices.base import MEASURED_METHODS
 from joulebench.errors import UserError
+from joulebench.harness.repeats import means_by_run
 from joulebench.results.frame import documents
 from joulebench.statistics.bootstrap import PAIRED_BOOTSTRAP, Replicates, paired_difference
 from joulebench.statistics.multiple import CORRECTIONS, DESCRIPTIONS, adjust, tarone_family
@@ -130,10 +131,9 @@ def _per_inference(measurement: dict[str, Any], field: str) -> np.ndarray:
 def run_means(measurement: dict[str, Any], field: str) -> np.ndarray:
     """The mean per-item figure of each run (worker process) the windows came from, in run
     order; one value for a measurement of one run (windows without a ``run`` are run 0)."""
-    by_run: dict[int, list[float]] = {}
-    for w in measurement["windows"]:
-        by_run.setdefault(int(w.get("run", 0)), []).append(w[field] / w["items"])
-    return np.array([np.mean(by_run[k]) for k in sorted(by_run)], dtype=float)
+    windows = measurement["windows"]
+    values = [w[field] / w["items"] for w in windows]
+    return np.array(means_by_run(values, [w.get("run", 0) for w in windows]), dtype=float)
 
 
 def _welch(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float | None]:

@@ -56,11 +56,10 @@ def mcnemar_exact(a_only: int, b_only: int) -> float:
     return float(binomtest(b_only, discordant, 0.5).pvalue)
 
 
-def _wilson(successes: int, n: int, z: float) -> tuple[float, float]:
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+def _wilson(successes: int, n: int, confidence: float) -> tuple[float, float]:
+    """The Wilson score interval, as the accuracies in the results have it (scipy)."""
+    interval = binomtest(successes, n).proportion_ci(confidence, method="wilson")
+    return float(interval.low), float(interval.high)
 
 
 def newcombe_interval(
@@ -74,11 +73,10 @@ def newcombe_interval(
     n = both + a_only + b_only + neither
     if n == 0:
         raise ValueError("no examples to compare")
-    z = float(np.sqrt(2) * _erfinv(confidence))
     right_b, right_a = both + b_only, both + a_only
     p_b, p_a = right_b / n, right_a / n
-    low_b, high_b = _wilson(right_b, n, z)
-    low_a, high_a = _wilson(right_a, n, z)
+    low_b, high_b = _wilson(right_b, n, confidence)
+    low_a, high_a = _wilson(right_a, n, confidence)
     denominator = (both + b_only) * (a_only + neither) * (both + a_only) * (b_only + neither)
     phi = (both * neither - b_only * a_only) / math.sqrt(denominator) if denominator else 0.0
     delta = _combined(p_b - low_b, high_a - p_a, phi)
@@ -90,12 +88,6 @@ def newcombe_interval(
 def _combined(first: float, second: float, phi: float) -> float:
     """sqrt(x^2 - 2 phi x y + y^2): two one-sided widths joined, with their correlation."""
     return math.sqrt(max(0.0, first**2 - 2 * phi * first * second + second**2))
-
-
-def _erfinv(confidence: float) -> float:
-    from scipy.special import erfinv
-
-    return float(erfinv(confidence))
 
 
 def paired_accuracy(correct_a: np.ndarray, correct_b: np.ndarray) -> PairedAccuracy:
