@@ -90,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
             windows=plan.windows,
             min_window_s=plan.min_window_s,
             warmup_s=plan.warmup_s,
+            warmup_calls=plan.warmup_calls,
         )
     return _finish(args, outcome, start, events)
 

@@ -110,4 +110,17 @@ def thread_settings() -> dict[str, Any]:
     if torch is not None and hasattr(torch, "get_num_threads"):
         settings["torch_threads"] = torch.get_num_threads()
         settings["torch_interop_threads"] = torch.get_num_interop_threads()
+    settings["thread_pools"] = thread_pools()
     return settings
+
+
+def thread_pools() -> dict[str, int]:
+    """Threads of each BLAS and OpenMP pool loaded in this process, as they are now (not as
+    the environment asked): ``{"openblas libscipy_openblas64_": 2, "openmp libgomp": 2}``."""
+    from threadpoolctl import threadpool_info
+
+    pools: dict[str, int] = {}
+    for pool in threadpool_info():
+        name = f"{pool.get('internal_api')} {pool.get('prefix')}"
+        pools[name] = int(pool.get("num_threads") or 0)
+    return pools

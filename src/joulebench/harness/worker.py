@@ -1,11 +1,16 @@
-"""One spawned worker process per variant: it loads the model and runs batches on command.
+"""One worker process per variant: it loads the model and runs batches on command.
 
 The parent keeps the meter and takes the windows (rounds of A B C idle, shuffled); each
 worker only runs ``n`` batches when told, so variants interleave though each lives in its own
-process. A worker loads nothing before it is told its job (spawn, not fork): no model, CUDA
-context or meter is shared. Messages are tuples over a pipe: ``("run", n)`` -> ``("done",
-WorkDone(items, latencies_s, latency_items))``, ``("memory",)`` -> ``("memory",
-{"peak_rss_bytes", "gpu_peak_bytes"})``, ``("stop",)``.
+process. Workers start from a fork server that has imported torch, transformers' model code
+and this module once (``harness.preload``) and done nothing else, on Linux for CPU variants
+(spawn for GPU variants, elsewhere, or with ``JOULEBENCH_SPAWN=1``): a worker starts without
+importing them again (about 8 s a worker on 2 cores). No model, CUDA context or meter is
+shared: the server never loads a model or starts CUDA, and starts with one thread per thread
+pool; each worker sets its pools to the run's threads (``threadpoolctl``, torch). Messages
+are tuples over a pipe: ``("run", n)`` -> ``("done", WorkDone(items, latencies_s,
+latency_items))``, ``("memory",)`` -> ``("memory", {"peak_rss_bytes", "gpu_peak_bytes"})``,
+``("stop",)``.
 
 What one inference includes (recorded in results as ``inference_includes``): the variant's
 ``predict`` on a batch of the task's inputs — for the built-in text back-ends tokenisation,
@@ -27,6 +32,7 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
 from typing import Any
 
 import numpy as np
@@ -42,6 +48,11 @@ from joulebench.variants.user import WORKER_ENV
 READY_TIMEOUT_S = 1800.0
 POLL_S = 0.5
 ACCURACY_WARMUP_BATCHES = 2
+PRELOAD = "joulebench.harness.preload"
+"""The fork server imports this module once (torch, transformers' model code, this module)."""
+SPAWN_ENV = "JOULEBENCH_SPAWN"
+"""Set to 1 to start every worker with spawn (a fresh interpreter), as before the fork server."""
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 @dataclass(frozen=True)
@@ -154,8 +165,14 @@ def _join(name: str, parts: list[Any]) -> Any:
 
 
 def _set_threads(threads: int) -> None:
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    """The run's threads for every thread pool: the variables (for libraries loaded later)
+    and the pools already loaded (numpy's BLAS and OpenMP came with the fork server or the
+    job's unpickling, before any variable could be read)."""
+    for name in THREAD_VARIABLES:
         os.environ[name] = str(threads)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=threads)
 
 
 def worker_main(conn: Connection, job: WorkerJob) -> None:
@@ -293,18 +310,54 @@ class WorkerDied(WorkloadError):
         self.variant = name
 
 
+def start_method(device: str = "cpu") -> str:
+    """How a worker for ``device`` starts: ``forkserver`` on Linux for the CPU, else ``spawn``
+    (a fresh interpreter): a GPU worker must not inherit a process that may have asked CUDA
+    anything, macOS's system libraries are not safe to fork, and ``JOULEBENCH_SPAWN=1``
+    asks for spawn everywhere."""
+    if os.environ.get(SPAWN_ENV, "") not in ("", "0"):
+        return "spawn"
+    if not sys.platform.startswith("linux") or device != "cpu":
+        return "spawn"
+    return "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+
+
+def _context(device: str) -> BaseContext:
+    context = mp.get_context(start_method(device))
+    if context.get_start_method() == "forkserver":
+        context.set_forkserver_preload([PRELOAD])
+    return context
+
+
+@contextlib.contextmanager
+def _one_thread_per_pool() -> Iterator[None]:
+    """While a process starts: one thread per pool in its environment, so a fork server that
+    starts now imports numpy and torch without starting thread pools (it forks every worker,
+    and forking a process with threads risks the child); each worker then sets its own."""
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    os.environ.update(dict.fromkeys(THREAD_VARIABLES, "1"))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 class Worker:
     """The parent's handle on one variant's worker process."""
 
     def __init__(self, job: WorkerJob) -> None:
         self.job = job
         self.name = job.spec.name
-        context = mp.get_context("spawn")
+        context = _context(job.device)
         self._conn, child = context.Pipe()
         self.process = context.Process(
             target=worker_main, args=(child, job), name=f"joulebench-{self.name}", daemon=True
         )
-        with _main_module_hidden():
+        with _main_module_hidden(), _one_thread_per_pool():
             self.process.start()
         child.close()
 

@@ -1,0 +1,85 @@
+"""How workers start: a fork server with the heavy imports done once, each worker's thread
+pools set to the run's threads, spawn for GPU variants."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from joulebench.harness.variant_run import run_variants
+from joulebench.harness.worker import SPAWN_ENV, THREAD_VARIABLES, start_method
+from joulebench.tasks import TextClassification, TextDataset
+from joulebench.variants import VariantSpec
+from tests.models import make_tiny_bert
+
+linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork server: Linux")
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return make_tiny_bert(tmp_path_factory.mktemp("models") / "tiny")
+
+
+def test_cpu_workers_start_from_the_fork_server_and_gpu_workers_are_spawned(monkeypatch):
+    monkeypatch.delenv(SPAWN_ENV, raising=False)
+    assert start_method("cuda") == start_method("cuda:1") == "spawn"
+    if sys.platform.startswith("linux"):
+        assert start_method("cpu") == "forkserver"
+    monkeypatch.setenv(SPAWN_ENV, "1")
+    assert start_method("cpu") == "spawn"
+
+
+@linux
+def test_the_fork_server_imports_torch_in_one_thread_and_never_touches_cuda():
+    script = (
+        "import json, os, sys; import joulebench.harness.preload as p; import torch; "
+        "print(json.dumps({'loaded': p.LOADED, 'threads': len(os.listdir('/proc/self/task')), "
+        "'cuda': torch.cuda.is_initialized()}))"
+    )
+    env = {**dict.fromkeys(THREAD_VARIABLES, "1")}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=True,
+    )
+    report = json.loads(done.stdout)
+    assert "torch" in report["loaded"] and "joulebench.harness.worker" in report["loaded"]
+    assert report["threads"] == 1  # forking a process with threads risks the child
+    assert report["cuda"] is False
+    assert "torchao" not in done.stderr and "Failed to load" not in done.stderr
+
+
+@pytest.mark.parametrize("spawn", ["0", "1"], ids=["forkserver", "spawn"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_every_thread_pool_of_a_worker_runs_the_runs_threads(tiny, monkeypatch, spawn, threads):
+    # the fork server starts with one thread per pool and spawn's numpy with the machine's
+    # count: each worker must set its own pools, whichever way it started
+    monkeypatch.setenv(SPAWN_ENV, spawn)
+    texts = tuple(f"good film {i}" if i % 2 else f"bad film {i}" for i in range(16))
+    labels = tuple(i % 2 for i in range(16))
+    task = TextClassification(TextDataset(texts, labels, ("n", "p"), "synthetic"))
+    run = run_variants(
+        [VariantSpec(name="base", path=tiny)],
+        task,
+        meter="estimate",
+        threads=threads,
+        batch_size=8,
+        min_window_s=0.1,
+        windows=2,
+        warmup_s=0.0,
+        warmup_calls=1,
+    )
+    assert not run.failures
+    recorded = run.results[0].energy.threads
+    assert recorded["torch_threads"] == threads
+    assert recorded["thread_pools"] and set(recorded["thread_pools"].values()) == {threads}
+    assert recorded["omp_num_threads"] == str(threads)
