@@ -14,7 +14,7 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from joulebench.harness.variant_run import run_variants
-from joulebench.harness.worker import SPAWN_ENV, THREAD_VARIABLES, start_method
+from joulebench.harness.worker import PRELOAD_ENV, SPAWN_ENV, THREAD_VARIABLES, start_method
 from joulebench.tasks import TextClassification, TextDataset
 from joulebench.variants import VariantSpec
 from tests.models import make_tiny_bert
@@ -36,26 +36,35 @@ def test_cpu_workers_start_from_the_fork_server_and_gpu_workers_are_spawned(monk
     assert start_method("cpu") == "spawn"
 
 
-@linux
-def test_the_fork_server_imports_torch_in_one_thread_and_never_touches_cuda():
+def preload_in_a_fresh_process(model_code: str) -> tuple[dict, str]:
     script = (
-        "import json, os, sys; import joulebench.harness.preload as p; import torch; "
+        "import json, os, sys; import joulebench.harness.preload as p; "
+        "torch = sys.modules.get('torch'); "
         "print(json.dumps({'loaded': p.LOADED, 'threads': len(os.listdir('/proc/self/task')), "
-        "'cuda': torch.cuda.is_initialized()}))"
+        "'worker': 'joulebench.harness.worker' in sys.modules, 'torch': bool(torch), "
+        "'cuda': bool(torch and torch.cuda.is_initialized())}))"
     )
-    env = {**dict.fromkeys(THREAD_VARIABLES, "1")}
+    env = {**os.environ, **dict.fromkeys(THREAD_VARIABLES, "1"), PRELOAD_ENV: model_code}
     done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        check=True,
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
     )
-    report = json.loads(done.stdout)
-    assert "torch" in report["loaded"] and "joulebench.harness.worker" in report["loaded"]
+    return json.loads(done.stdout), done.stderr
+
+
+@linux
+def test_the_fork_server_imports_the_model_code_in_one_thread_and_never_touches_cuda():
+    report, stderr = preload_in_a_fresh_process("1")
+    assert report["loaded"] == ["torch", "transformers.modeling_utils"] and report["worker"]
     assert report["threads"] == 1  # forking a process with threads risks the child
     assert report["cuda"] is False
-    assert "torchao" not in done.stderr and "Failed to load" not in done.stderr
+    assert "torchao" not in stderr and "Failed to load" not in stderr  # quietened first
+
+
+@linux
+def test_the_fork_server_of_other_variants_imports_only_the_worker():
+    report, _ = preload_in_a_fresh_process("0")
+    assert report["loaded"] == [] and report["worker"] and not report["torch"]
+    assert report["threads"] == 1
 
 
 @pytest.mark.parametrize("spawn", ["0", "1"], ids=["forkserver", "spawn"])

@@ -1,9 +1,11 @@
-"""Imported once by the workers' fork server: the heavy libraries every worker would import.
+"""Imported once by the workers' fork server: the heavy libraries its workers would import.
 
-Importing this module imports torch, transformers' model code and joulebench's worker, each
-only where installed, with the Hugging Face libraries quietened first (as a worker does
-before loading), and never fails: a library that cannot be imported here is imported, or
-reported, by the worker that needs it. It loads no model and starts no CUDA context.
+Importing this module imports joulebench's worker (numpy, scipy, pandas, scikit-learn: 2 s on
+2 cores) and, when the first worker's variant is a Hugging Face model (``PRELOAD_ENV`` says
+so), torch and transformers' model code (2 s and 4-5 s), each only where installed, with the
+Hugging Face libraries quietened first (as a worker does before loading). It loads no model
+and starts no CUDA context; a library that cannot be imported here is imported, or reported,
+by the worker that needs it.
 """
 
 from __future__ import annotations
@@ -11,15 +13,19 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
+import os
 
-HEAVY = ("torch", "transformers.modeling_utils", "joulebench.harness.worker")
-"""On 2 cores: torch 2 s, transformers' model code 4-5 s, the worker's own imports 2 s."""
+from joulebench.harness.worker import PRELOAD_ENV
+from joulebench.variants.hf import quiet_transformers
+
+MODEL_CODE = ("torch", "transformers.modeling_utils")
 
 
-def preload(modules: tuple[str, ...] = HEAVY) -> list[str]:
-    """Import ``modules`` (those installed); return the names imported."""
-    from joulebench.variants.hf import quiet_transformers
-
+def preload(modules: tuple[str, ...] | None = None) -> list[str]:
+    """Import ``modules`` (those installed; by default :data:`MODEL_CODE` when the
+    environment asks for it); return the names imported."""
+    if modules is None:
+        modules = MODEL_CODE if os.environ.get(PRELOAD_ENV) == "1" else ()
     quiet_transformers()
     done = []
     for name in modules:

@@ -2,15 +2,15 @@
 
 The parent keeps the meter and takes the windows (rounds of A B C idle, shuffled); each
 worker only runs ``n`` batches when told, so variants interleave though each lives in its own
-process. Workers start from a fork server that has imported torch, transformers' model code
-and this module once (``harness.preload``) and done nothing else, on Linux for CPU variants
-(spawn for GPU variants, elsewhere, or with ``JOULEBENCH_SPAWN=1``): a worker starts without
-importing them again (about 8 s a worker on 2 cores). No model, CUDA context or meter is
-shared: the server never loads a model or starts CUDA, and starts with one thread per thread
-pool; each worker sets its pools to the run's threads (``threadpoolctl``, torch). Messages
-are tuples over a pipe: ``("run", n)`` -> ``("done", WorkDone(items, latencies_s,
-latency_items))``, ``("memory",)`` -> ``("memory", {"peak_rss_bytes", "gpu_peak_bytes"})``,
-``("stop",)``.
+process. Workers start from a fork server that has imported this module (and torch and
+transformers' model code for Hugging Face variants) once (``harness.preload``) and done
+nothing else, on Linux for CPU variants (spawn for GPU variants, elsewhere, or with
+``JOULEBENCH_SPAWN=1``): a worker starts without importing them again (about 8 s a worker
+on 2 cores). No model, CUDA context or meter is shared: the server never loads a model or
+starts CUDA, and starts with one thread per thread pool; each worker sets its pools to the
+run's threads (``threadpoolctl``, torch). Messages are tuples over a pipe: ``("run", n)`` ->
+``("done", WorkDone(items, latencies_s, latency_items))``, ``("memory",)`` -> ``("memory",
+{"peak_rss_bytes", "gpu_peak_bytes"})``, ``("stop",)``.
 
 What one inference includes (recorded in results as ``inference_includes``): the variant's
 ``predict`` on a batch of the task's inputs — for the built-in text back-ends tokenisation,
@@ -49,7 +49,10 @@ READY_TIMEOUT_S = 1800.0
 POLL_S = 0.5
 ACCURACY_WARMUP_BATCHES = 2
 PRELOAD = "joulebench.harness.preload"
-"""The fork server imports this module once (torch, transformers' model code, this module)."""
+"""The fork server imports this module once: this module, and torch and transformers' model
+code when the first variant is a Hugging Face one."""
+PRELOAD_ENV = "JOULEBENCH_PRELOAD_MODEL_CODE"
+"""Set to 1 in the fork server's environment to import torch and transformers' model code."""
 SPAWN_ENV = "JOULEBENCH_SPAWN"
 """Set to 1 to start every worker with spawn (a fresh interpreter), as before the fork server."""
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -329,13 +332,20 @@ def _context(device: str) -> BaseContext:
     return context
 
 
+MODEL_CODE_BACKENDS = ("torch", "onnxruntime")
+"""Back-ends whose workers import transformers (the model, or its tokenizer)."""
+
+
 @contextlib.contextmanager
-def _one_thread_per_pool() -> Iterator[None]:
-    """While a process starts: one thread per pool in its environment, so a fork server that
-    starts now imports numpy and torch without starting thread pools (it forks every worker,
-    and forking a process with threads risks the child); each worker then sets its own."""
-    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
-    os.environ.update(dict.fromkeys(THREAD_VARIABLES, "1"))
+def _server_environment(job: WorkerJob) -> Iterator[None]:
+    """While a process starts (the fork server with the first worker): one thread per pool,
+    so the server imports numpy and torch without starting thread pools (it forks every
+    worker, and forking a process with threads risks the child; each worker sets its own),
+    and whether it should import transformers' model code (the first variant needs it)."""
+    wanted = dict.fromkeys(THREAD_VARIABLES, "1")
+    wanted[PRELOAD_ENV] = "1" if job.spec.backend in MODEL_CODE_BACKENDS else "0"
+    saved = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
     try:
         yield
     finally:
@@ -357,7 +367,7 @@ class Worker:
         self.process = context.Process(
             target=worker_main, args=(child, job), name=f"joulebench-{self.name}", daemon=True
         )
-        with _main_module_hidden(), _one_thread_per_pool():
+        with _main_module_hidden(), _server_environment(job):
             self.process.start()
         child.close()
 
