@@ -52,7 +52,9 @@ def test_a_generic_task_keeps_replicates_that_survive_the_results_file():
     x = np.random.default_rng(1).normal(size=80)
     task = tasks.generic(x, x.tolist(), mean_abs_error, higher_is_better=False)
     scores = task.score(list(x + 0.3), task.split().test)
-    assert scores.replicates is not None and scores.replicates.values.size == MAX_RESAMPLES
+    assert scores.replicates is not None
+    # 9,999 where one call is cheap, else 2,000: timed on this machine (resamples_for above)
+    assert scores.replicates.values.size in (MIN_RESAMPLES, MAX_RESAMPLES)
     back = Replicates.from_dict(json.loads(json.dumps(scores.replicates.to_dict())))
     assert back is not None and back.pairs_with(scores.replicates)
     assert np.allclose(back.values, scores.replicates.values, rtol=1e-6)
