@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,6 +26,31 @@ def parser(description: str | None, quick_help: str) -> argparse.ArgumentParser:
     return result
 
 
+def code_commit() -> str | None:
+    """The commit of the joulebench code that ran (``+dirty`` with uncommitted changes)."""
+    import joulebench
+
+    folder = Path(joulebench.__file__).resolve().parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "."],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return f"{head}+dirty" if dirty else head
+
+
 def write_json(path: str | None, bench: str, results: dict[str, Any]) -> None:
     """Write ``results`` with their provenance to ``path`` (nothing when ``path`` is None)."""
     if not path:
@@ -35,6 +61,7 @@ def write_json(path: str | None, bench: str, results: dict[str, Any]) -> None:
         "created_utc": datetime.now(timezone.utc).isoformat(),
         "joulebench_version": __version__,
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "commit": code_commit(),
         "machine": {k: machine[k] for k in ("cpu_model", "logical_cpus", "memory_bytes", "gpus")},
         "results": results,
     }
