@@ -15,4 +15,3 @@ def test_measuring_differently_reuses_the_builds_and_training_differently_does_n
     assert cache_key(trained) != cache_key(QUICK)
     assert cache_key(replace(QUICK, max_train=100)) != cache_key(QUICK)
     assert cache_key(FULL) != cache_key(QUICK)
-
