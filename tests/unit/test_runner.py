@@ -122,6 +122,12 @@ def test_windows_are_calibrated_to_last_at_least_min_window(host):
     assert r.min_window_s == 2.0
 
 
+def one_second_windows(workload, meter, clock, host):
+    """Windows of at least 1 s after a warm-up of exactly 10 calls, no idle windows."""
+    return measure(workload, meter, clock=clock, host_probe=host, min_window_s=1.0,
+                   warmup_calls=10, warmup_s=0.0, idle=False)  # fmt: skip
+
+
 def test_a_short_last_batch_in_the_warm_up_does_not_stretch_the_windows(host):
     # a workload that rounds a test set of 10 batches: the 10th is short (as 300 texts in
     # batches of 32 end on 12), and it is the last warm-up call
@@ -132,16 +138,7 @@ def test_a_short_last_batch_in_the_warm_up_does_not_stretch_the_windows(host):
         for _ in range(n):
             trace.workload(0.001 if next(calls) % 10 == 9 else 0.1)(1)
 
-    r = measure(
-        batches,
-        meter,
-        clock=clock,
-        host_probe=host,
-        min_window_s=1.0,
-        warmup_calls=10,
-        warmup_s=0.0,
-        idle=False,
-    )
+    r = one_second_windows(batches, meter, clock, host)
     # from the median call (0.1 s): about 11 calls; from the last one it was 1,100 (110 s)
     assert r.calls_per_window <= 13
     assert all(1.0 <= w.duration_s < 1.5 for w in r.windows)
@@ -155,16 +152,7 @@ def test_a_window_that_would_end_short_is_topped_up_to_min_window(host):
         for _ in range(n):
             trace.workload(0.01 if next(calls) < 120 else 0.005)(1)
 
-    r = measure(
-        speeding_up,
-        meter,
-        clock=clock,
-        host_probe=host,
-        min_window_s=1.0,
-        warmup_calls=10,
-        warmup_s=0.0,
-        idle=False,
-    )
+    r = one_second_windows(speeding_up, meter, clock, host)
     assert all(w.duration_s >= 1.0 for w in r.windows)
     assert all(w.calls > r.calls_per_window for w in r.windows)
     assert r.energy_per_item_j.mean == pytest.approx(BUSY_W * 0.005, rel=0.01)

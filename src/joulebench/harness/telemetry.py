@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from threadpoolctl import threadpool_info
 
 SYSFS_ROOT = Path("/sys")
 
@@ -117,8 +118,6 @@ def thread_settings() -> dict[str, Any]:
 def thread_pools() -> dict[str, int]:
     """Threads of each BLAS and OpenMP pool loaded in this process, as they are now (not as
     the environment asked): ``{"openblas libscipy_openblas64_": 2, "openmp libgomp": 2}``."""
-    from threadpoolctl import threadpool_info
-
     pools: dict[str, int] = {}
     for pool in threadpool_info():
         name = f"{pool.get('internal_api')} {pool.get('prefix')}"

@@ -27,13 +27,10 @@ from joulebench.harness.result import Flag, MeasureResult
 from joulebench.harness.runner import Event, measure_many
 from joulebench.harness.stages import stage_event
 from joulebench.harness.stats import Summary
-from joulebench.harness.worker import Worker, WorkerDied, WorkerJob, WorkerReady
+from joulebench.harness.worker import TOKENISING, Worker, WorkerDied, WorkerJob, WorkerReady
 from joulebench.tasks.base import Task
 from joulebench.tasks.metrics import Accuracy, Scores
 from joulebench.variants.spec import VariantSpec
-
-TOKENISING = ("torch", "onnxruntime")
-"""Back-ends that tokenise texts, cut to the run's max length (others never see it)."""
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from multiprocessing.context import BaseContext
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from joulebench.errors import JoulebenchError, VariantError, WorkloadError
 from joulebench.harness.device_sync import synchronizer
@@ -56,6 +57,9 @@ PRELOAD_ENV = "JOULEBENCH_PRELOAD_MODEL_CODE"
 SPAWN_ENV = "JOULEBENCH_SPAWN"
 """Set to 1 to start every worker with spawn (a fresh interpreter), as before the fork server."""
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+TOKENISING = ("torch", "onnxruntime")
+"""Back-ends that tokenise texts with transformers, cut to the run's max length (others never
+see it); their workers import transformers, so the fork server preloads its model code."""
 
 
 @dataclass(frozen=True)
@@ -173,8 +177,6 @@ def _set_threads(threads: int) -> None:
     job's unpickling, before any variable could be read)."""
     for name in THREAD_VARIABLES:
         os.environ[name] = str(threads)
-    from threadpoolctl import threadpool_limits
-
     threadpool_limits(limits=threads)
 
 
@@ -332,10 +334,6 @@ def _context(device: str) -> BaseContext:
     return context
 
 
-MODEL_CODE_BACKENDS = ("torch", "onnxruntime")
-"""Back-ends whose workers import transformers (the model, or its tokenizer)."""
-
-
 @contextlib.contextmanager
 def _server_environment(job: WorkerJob) -> Iterator[None]:
     """While a process starts (the fork server with the first worker): one thread per pool,
@@ -343,7 +341,7 @@ def _server_environment(job: WorkerJob) -> Iterator[None]:
     worker, and forking a process with threads risks the child; each worker sets its own),
     and whether it should import transformers' model code (the first variant needs it)."""
     wanted = dict.fromkeys(THREAD_VARIABLES, "1")
-    wanted[PRELOAD_ENV] = "1" if job.spec.backend in MODEL_CODE_BACKENDS else "0"
+    wanted[PRELOAD_ENV] = "1" if job.spec.backend in TOKENISING else "0"
     saved = {name: os.environ.get(name) for name in wanted}
     os.environ.update(wanted)
     try:
