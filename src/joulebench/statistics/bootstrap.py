@@ -151,6 +151,8 @@ def paired_difference(a: Replicates, b: Replicates) -> tuple[float, float, float
     """B - A of the metric, its 95% paired-bootstrap percentile interval, and the two-sided
     bootstrap p-value (twice the smaller share of replicate differences on either side of 0,
     counting the observed one)."""
+    if not a.pairs_with(b):
+        raise ValueError("replicates of different examples, seeds or counts do not pair")
     differences = b.values - a.values
     observed = b.observed - a.observed
     low, high = np.percentile(differences, [2.5, 97.5])
