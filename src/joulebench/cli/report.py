@@ -8,16 +8,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from joulebench.batteries import battery
+from joulebench.batteries import Battery, battery
 from joulebench.cli.format import format_frame
 from joulebench.errors import UserError
 from joulebench.reports.axes import axis
 from joulebench.reports.formats import latex_table, markdown_table
 from joulebench.reports.html import write_html, write_text
+from joulebench.reports.methods import write_methods
 from joulebench.reports.plots import caption_lines
 from joulebench.reports.static import EXPORTER, save_scatter, save_views
 from joulebench.reports.tables import DETAIL_COLUMNS, figures_table, flag_lines, flag_summary
-from joulebench.results.frame import load
+from joulebench.results.frame import documents, load
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -37,7 +38,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--format",
         default="html",
         type=parse_formats,
-        help="comma-separated: html (default), png, svg, md, tex, csv",
+        help="comma-separated: html (default), png, svg, md, tex, csv; methods writes a methods "
+        "section from the runs (Markdown, LaTeX and its BibTeX file)",
     )
     parser.add_argument(
         "--x",
@@ -52,7 +54,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-FORMATS = ("html", "png", "svg", "md", "tex", "csv")
+FORMATS = ("html", "png", "svg", "md", "tex", "csv", "methods")
+METHODS_FILES = ("methods.md", "methods.tex", "methods.bib")
+"""What ``--format methods`` writes beside ``<stem>``: the section in Markdown and LaTeX, and
+the BibTeX file the LaTeX cites."""
+
+
+def _suffixes(kind: str) -> tuple[str, ...]:
+    return METHODS_FILES if kind == "methods" else (kind,)
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
@@ -83,7 +92,9 @@ def report_stem(
     base = re.sub(r"[^A-Za-z0-9._+-]+", "-", "_".join(parts)).strip("-")
     for attempt in range(1, 1000):
         stem = base if attempt == 1 else f"{base}-{attempt}"
-        if not any((out / f"{stem}.{kind}").exists() for kind in formats):
+        if not any(
+            (out / f"{stem}.{suffix}").exists() for kind in formats for suffix in _suffixes(kind)
+        ):
             return stem
     raise UserError(f"no free report name in {out}; clear it or choose another with --out")
 
@@ -129,6 +140,9 @@ def write_report(
             listed = "".join(f"- {line}\n" for line in flags)
             flagged = f"\n**Flags**\n\n{listed}" if flags else ""
             write_text(path, f"# {title}\n\n{markdown_table(table)}\n{notes}\n{flagged}")
+        elif kind == "methods":
+            paths.extend(_write_methods(results, frame, out, stem, profile))
+            continue
         elif kind == "tex":
             flagged = (" Flags: " + "; ".join(flags) + ".") if flags else ""
             write_text(path, latex_table(table, f"{title}. {notes}{flagged}"))
@@ -149,6 +163,19 @@ def write_report(
             f"`joulebench measure` runs: {labels}); they have no accuracy to plot"
         )
     return paths, text
+
+
+def _write_methods(
+    results: Path, frame: pd.DataFrame, out: Path, stem: str, profile: Battery
+) -> list[Path]:
+    """The methods section of the runs the report shows, as .methods.md/.tex and a .bib."""
+    shown = set(frame["run_id"])
+    runs = [(path, doc) for path, doc in documents(results) if doc.get("run_id") in shown]
+    text = write_methods(runs, profile, bib_name=f"{stem}.methods")
+    paths = [out / f"{stem}.{suffix}" for suffix in METHODS_FILES]
+    for path, content in zip(paths, (text.markdown, text.latex, text.bibtex), strict=True):
+        write_text(path, content)
+    return paths
 
 
 def run(args: argparse.Namespace) -> int:

@@ -33,10 +33,17 @@ def markdown_table(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+_LATEX_SYMBOLS = {
+    "±": r"$\pm$", "∞": r"$\infty$", "—": "--", "–": "--", "×": r"$\times$", "µ": r"$\mu$",
+    "μ": r"$\mu$", "°": r"$^\circ$", "·": r"$\cdot$", "…": r"\ldots{}", "≥": r"$\geq$",
+    "≤": r"$\leq$", "≈": r"$\approx$", "’": "'", "“": "``", "”": "''",
+}  # fmt: skip
+"""Characters pdflatex's default fonts lack, as LaTeX."""
+
+
 def latex_escape(text: str) -> str:
-    """Escape LaTeX's special characters; ``±`` becomes ``$\\pm$``."""
-    escaped = "".join(_LATEX_SPECIALS.get(ch, ch) for ch in text)
-    return escaped.replace("±", r"$\pm$").replace("∞", r"$\infty$").replace("—", "--")
+    """Escape LaTeX's special characters; ``±``, ``×``, ``µ``, ... become math symbols."""
+    return "".join(_LATEX_SPECIALS.get(ch) or _LATEX_SYMBOLS.get(ch, ch) for ch in text)
 
 
 def latex_table(table: pd.DataFrame, caption: str, label: str = "tab:joulebench") -> str:

@@ -21,13 +21,15 @@ Layout of version 2 (all numbers in SI units: J, W, s, bytes)::
                                     "outcomes": {"kind": "correct", "n", "test_set", "bits"}
                                     | {"kind": "bootstrap", "test_set", "n", "seed",
                                        "resamples", "scipy", "observed", "values"} | null,
+                                    "build": {method, recipe, libraries, seed, data, ...}
+                                    | null (the variant folder's build record),
                                     ...)}],
      "idle_windows": [...], "failures": [{"name", "error"}],
      "task": {..., "test", "test_set_sha256"}}
 
 Added within version 2 (optional; a reader treats a missing one as not recorded): each
-window's ``run`` (``--repeat``; 0 when absent), a variant's ``outcomes`` and ``max_length``,
-the task's ``test_set_sha256``.
+window's ``run`` (``--repeat``; 0 when absent), a variant's ``outcomes``, ``max_length`` and
+``build`` (how it was made, for ``report --format methods``), the task's ``test_set_sha256``.
 
 Version 1 divided a variant's window by calls x the nominal batch size; it is read through
 :func:`migrate` (one step to version 2, its figures flagged ``items-not-counted``).
@@ -41,6 +43,7 @@ from typing import Any
 from joulebench.devices.base import METHOD_LABELS
 from joulebench.errors import SchemaVersionError
 from joulebench.harness.result import MeasureResult, Window
+from joulebench.variants.recipe import read_record
 
 SCHEMA_VERSION = 2
 KNOWN_VERSIONS = (1, 2)
@@ -129,6 +132,7 @@ def variant_to_dict(result: Any) -> dict[str, Any]:
         "path": None if spec.path is None else str(spec.path),
         "function": spec.function,
         "recipe": spec.recipe,
+        "build": read_record(spec.path) or None if spec.path is not None else None,
         "batch_size": result.batch_size,
         "threads": result.threads,
         "accuracy": result.accuracy.to_dict() if result.accuracy else None,

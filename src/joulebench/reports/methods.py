@@ -1,0 +1,701 @@
+"""A methods section written from run documents alone (``report --format methods``).
+
+Every sentence states something a run document records: the machine, the meter and its scope,
+the protocol the runner followed (warm-up, window calibration, rounds, order seed, idle
+windows, stopping rule), how each interval was made, the task, how each variant was built
+(its build record), the battery assumption and every flag the run raised. Nothing is
+written that the document does not show: a fixed-window run does not mention Stein's rule, a
+run without idle windows says no net figures, an estimated meter is called an estimate in the
+first sentence about energy.
+
+The text is built once as :class:`Section` paragraphs holding citation markers
+(``[[cite:key]]``) and rendered as Markdown (author-year citations, a reference list) or
+LaTeX (``\\cite``, with :func:`joulebench.reports.citations.bibtex` for the ``.bib``).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from joulebench.batteries import Battery
+from joulebench.reports.citations import WORKS, bibtex
+from joulebench.reports.formats import latex_escape
+from joulebench.reports.numbers import significant
+
+_CITE = re.compile(r"\[\[cite:([a-z0-9,]+)\]\]")
+
+SCOPE_TEXT = {
+    "package": "the CPU package(s) only; DRAM, storage, network, fans, any GPU and "
+    "power-supply losses are not included",
+    "package+dram": "the CPU package(s) and DRAM; storage, network, fans, any GPU and "
+    "power-supply losses are not included",
+    "psys": "the platform (SoC) domain that RAPL reports as psys",
+    "board": "the GPU board; the host CPU, its memory and the rest of the machine are not included",
+    "process-cpu-time": "no meter: energy is computed from this process's CPU time and "
+    "assumed watts per core",
+    "usb": "everything drawn through the USB meter (the whole device on that port)",
+    "wall": "the whole machine at the wall socket, power-supply losses included",
+    "battery": "the device's battery discharge",
+    "dc": "the DC supply of the board",
+    "simulated": "a simulated power trace; no hardware was read",
+}
+COMPONENT_SCOPES = ("package", "package+dram", "psys", "board")
+"""Scopes that leave out part of the device: a battery count from them is optimistic."""
+
+INTERVAL_TEXT = {
+    "student-t": "a Student-t 95% confidence interval over the windows[[cite:student1908]]",
+    "stein-two-stage": "the 95% interval of Stein's two-stage procedure[[cite:stein1945]]",
+    "between-runs": "a Student-t 95% interval over the means of the repeated runs "
+    "[[cite:student1908]]",
+}
+
+METHOD_LIBRARIES = {
+    "base": ("torch", "transformers"),
+    "distill": ("torch", "transformers"),
+    "lora": ("peft", "torch", "transformers"),
+    "lora-merged": ("peft", "torch", "transformers"),
+    "prune-magnitude": ("torch",),
+    "prune-structured": ("torch", "transformers"),
+    "int8-torch": ("torch",),
+    "int8-onnx": ("onnx", "onnxruntime"),
+    "int8-onnx-static": ("onnx", "onnxruntime"),
+    "onnx": ("onnx", "onnxruntime"),
+    "nf4": ("bitsandbytes", "torchao", "torch"),
+}
+"""The libraries of a build record worth naming for each method (the record holds them all)."""
+
+METHOD_CITES = {
+    "distill": "hinton2015",
+    "lora": "hu2022",
+    "lora-merged": "hu2022",
+    "prune-magnitude": "han2015",
+    "prune-structured": "michel2019",
+    "int8-torch": "jacob2018",
+    "int8-onnx": "jacob2018,onnxruntime",
+    "int8-onnx-static": "jacob2018,onnxruntime",
+    "onnx": "onnxruntime",
+    "nf4": "dettmers2023",
+}
+
+
+@dataclass
+class Section:
+    """A heading and its paragraphs (a paragraph of several lines is a bulleted list)."""
+
+    title: str
+    paragraphs: list[str | list[str]] = field(default_factory=list)
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    return significant(float(value), digits)
+
+
+def _plural(count: int, word: str) -> str:
+    ending = "" if count == 1 else "es" if word.endswith("s") else "s"
+    return f"{count:,} {word}{ending}"
+
+
+def _join(items: Sequence[str]) -> str:
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _count(value: Any) -> str:
+    return f"{int(value):,}" if isinstance(value, int | float) else "an unrecorded number of"
+
+
+def _percent(fraction: float) -> str:
+    """``0.05`` -> ``5%``, ``0.025`` -> ``2.5%`` (three significant digits at most)."""
+    return f"{100 * fraction:.3g}%"
+
+
+def _gib(size_bytes: float) -> str:
+    return f"{significant(size_bytes / 2**30, 3)} GiB"
+
+
+def _variants(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [m for m in document.get("measurements", []) if m.get("variant")]
+
+
+def _first(document: dict[str, Any]) -> dict[str, Any]:
+    measurements = document.get("measurements") or [{}]
+    return measurements[0]
+
+
+def _machine(document: dict[str, Any]) -> str:
+    machine = document.get("machine") or {}
+    parts = [machine.get("cpu_model") or "an unrecorded CPU"]
+    cores = [
+        f"{machine['logical_cpus']} logical CPUs" if machine.get("logical_cpus") else "",
+        f"{machine['physical_cpus']} physical cores" if machine.get("physical_cpus") else "",
+        f"{_gib(machine['memory_bytes'])} of memory" if machine.get("memory_bytes") else "",
+    ]
+    text = f"The run used {parts[0]}"
+    if any(cores):
+        text += f" ({', '.join(c for c in cores if c)})"
+    gpus = [g.get("name", str(g)) if isinstance(g, dict) else str(g) for g in machine.get("gpus")
+            or []]  # fmt: skip
+    if gpus:
+        driver = machine.get("gpu_driver")
+        text += f", with {_join(gpus)}" + (f" (driver {driver})" if driver else "")
+    system = " ".join(str(machine[k]) for k in ("os", "kernel") if machine.get(k))
+    if system:
+        text += f", under {system}" + (f" ({machine['arch']})" if machine.get("arch") else "")
+    text += f", machine fingerprint {document.get('machine_id', 'not recorded')}."
+    libraries = machine.get("libraries") or {}
+    named = [f"{name} {version}" for name, version in libraries.items() if version]
+    if machine.get("python"):
+        named.insert(0, f"Python {machine['python']}")
+    if named:
+        text += f" Software: {_join(named)}."
+    governor = machine.get("governor")
+    if governor:
+        text += f" The CPU frequency governor was {governor}."
+    elif machine.get("governors"):
+        text += f" CPU frequency governors: {_join(sorted(set(machine['governors'].values())))}."
+    else:
+        text += " The CPU frequency governor could not be read (no cpufreq interface)."
+    if machine.get("boost") is not None:
+        text += f" Turbo/boost was {'on' if machine['boost'] else 'off'}."
+    if machine.get("smt") is not None:
+        text += f" Simultaneous multithreading was {'on' if machine['smt'] else 'off'}."
+    return text
+
+
+def _task(document: dict[str, Any]) -> list[str | list[str]]:
+    task = document.get("task")
+    if not task:
+        return []
+    data = str(task.get("data") or "")
+    cite = "[[cite:greene2006]]" if "bbc" in data.lower() else ""
+    text = f"The task was {task.get('name', 'unnamed')} ({task.get('kind', 'unknown kind')})"
+    if data:
+        text += f" on {data}{cite}"
+    sizes = []
+    if task.get("train") is not None:
+        sizes.append(f"{task['train']:,} training examples (used only to build variants)")
+    if task.get("test") is not None:
+        sizes.append(f"{task['test']:,} held-out test examples")
+    if sizes:
+        text += f": {_join(sizes)}"
+    if task.get("labels"):
+        text += f", {_plural(len(task['labels']), 'class')}"
+    text += "."
+    if task.get("test_set_sha256"):
+        text += (
+            f" Every variant was scored on the same test set (SHA-256 "
+            f"{task['test_set_sha256'][:16]}...)."
+        )
+    return [text]
+
+
+def _settings_text(recipe: dict[str, Any], already: str = "") -> str:
+    """``key value`` pairs of a recipe, leaving out what ``already`` says in words."""
+    shown = []
+    for key, value in recipe.items():
+        if key == "data" or isinstance(value, dict):
+            continue
+        if isinstance(value, list):
+            value = "/".join(str(v) for v in value)
+        if len(str(value)) < 6 or str(value) not in already:  # "3" may be any "3"
+            shown.append(f"{key} {value}")
+    return ", ".join(shown)
+
+
+def _build(variant: dict[str, Any]) -> str:
+    """How a variant was made (from its build record), citing the method's paper."""
+    record = variant.get("build") or {}
+    method = str(record.get("method") or variant.get("method") or "base")
+    cite = METHOD_CITES.get(method, "")
+    recipe = record.get("recipe") or {}
+    if record.get("made_by"):  # a base model joulebench fine-tuned
+        encoder = Path(str(record.get("encoder", ""))).parts[-2:]
+        text = (
+            f"fine-tuned from {'/'.join(encoder) or 'a pretrained encoder'} on "
+            f"{record.get('train_examples', '?')} examples of {record.get('train_source', '?')} "
+            f"({_settings_text(record.get('settings') or {})})"
+        )
+    elif not record:  # nothing says which method's paper describes what was done
+        text = (
+            "the model as given (no build record)"
+            if method == "base"
+            else f"made by the method {method} outside joulebench (no build record: its "
+            "hyper-parameters are not known to this report)"
+        )
+        if variant.get("recipe"):
+            text += f"; on loading: {_settings_text(variant['recipe'])}"
+    else:
+        described = {
+            "distill": lambda: (
+                f"knowledge distillation into a {recipe.get('layers')}-layer student whose "
+                f"layers start from the teacher's layers "
+                f"{_join([str(i) for i in record.get('student_layers_from_teacher', [])])} "
+                f"(of {record.get('teacher_layers', '?')})"
+            ),
+            "lora": lambda: (
+                f"LoRA with {_count(record.get('trainable_params'))} trainable parameters, "
+                f"trained from {record.get('started_from', 'the parent')}"
+            ),
+            "lora-merged": lambda: (
+                f"the LoRA adapter merged into the weights "
+                f"({record.get('merged', recipe.get('merge', ''))})"
+            ),
+            "prune-magnitude": lambda: (
+                f"{record.get('pruning', 'magnitude pruning')}, "
+                f"achieved sparsity {_percent(record.get('achieved_sparsity', 0))}"
+            ),
+            "prune-structured": lambda: str(record.get("pruning", "structured pruning")),
+            "int8-torch": lambda: f"int8 dynamic quantization with {record.get('kernel', '')}",
+            "int8-onnx": lambda: str(record.get("quantizer", "int8 quantization in ONNX")),
+            "onnx": lambda: (
+                f"exported to ONNX with {record.get('exporter', '?')} and run in ONNX Runtime"
+            ),
+            "nf4": lambda: f"4-bit NormalFloat (NF4) weights with {record.get('kernel', '')}",
+        }
+        text = described[method]() if method in described else f"method {method}"
+        text += f"[[cite:{cite}]]" if cite else ""
+        settings = _settings_text(recipe, already=text)
+        if settings:
+            text += f" ({settings})"
+        data = recipe.get("data") or record.get("data")
+        if isinstance(data, dict) and data.get("examples"):
+            text += f", on {data['examples']:,} examples of {data.get('source', '?')}"
+    if variant.get("recipe", {}).get("lora_adapter"):
+        text += "; measured unmerged (the adapter applied at every inference)"
+    libraries = record.get("libraries") or {}
+    wanted = METHOD_LIBRARIES.get(method, tuple(libraries))
+    named = [f"{lib} {libraries[lib]}" for lib in wanted if libraries.get(lib)]
+    if named:
+        text += f"; built with {_join(named)}"
+    if record.get("seed") is not None and "seed" not in recipe:
+        text += f", seed {record['seed']}"
+    if record.get("build_s") is not None:
+        text += f", in {_num(record['build_s'], 2)} s"
+    return text
+
+
+def _variant_lines(document: dict[str, Any]) -> list[str]:
+    lines = []
+    for m in _variants(document):
+        variant = m["variant"]
+        how = _build(variant)
+        parent = f", from {variant['parent']}" if variant.get("parent") else ""
+        details = variant.get("details") or {}
+        run_on = [
+            f"{variant.get('backend', '?')} back-end",
+            f"on {variant['device']}" if variant.get("device") else "",
+            f"{details['dtype']}" if details.get("dtype") else "",
+            f"batch size {variant['batch_size']}" if variant.get("batch_size") else "",
+            f"inputs cut to {variant['max_length']} tokens" if variant.get("max_length") else "",
+        ]
+        lines.append(
+            f"{variant.get('name', m['label'])}{parent}: {how}. Measured with the "
+            f"{', '.join(r for r in run_on if r)}."
+        )
+    return lines
+
+
+def _meter(document: dict[str, Any]) -> list[str | list[str]]:
+    first = _first(document)
+    method = first.get("method", "unknown")
+    meter = first.get("meter", "unknown")
+    scope = str(first.get("scope") or "")
+    label = first.get("method_label", method)
+    details = first.get("meter_details") or {}
+    paragraphs: list[str | list[str]] = []
+    if method in ("estimated", "simulated"):
+        paragraphs.append(
+            f"Energy figures in this run are {label}: the {meter} meter "
+            + ("computes" if method == "estimated" else "replays")
+            + " them"
+            + (f" ({details['source']})" if details.get("source") else "")
+            + ". They are not readings of a power meter and must not be reported as measured."
+        )
+    else:
+        cite = {"rapl": "[[cite:david2010]]", "nvml": "[[cite:nvml]]"}.get(meter, "")
+        paragraphs.append(
+            f"Energy was {label} with the {meter} meter{cite}"
+            + (f" ({details['source']})" if details.get("source") else "")
+            + "."
+        )
+    scope_text = SCOPE_TEXT.get(scope, f"recorded as {scope!r}")
+    text = f"Its scope is {scope or 'not recorded'}: {scope_text}."
+    if details.get("zones"):
+        text += f" Zones read: {_join([str(z) for z in details['zones']])}."
+    if details.get("device_names"):
+        text += f" Devices: {_join([str(d) for d in details['device_names']])}."
+    if details.get("secondary"):
+        text += f" Also recorded, not summed: {_join([str(s) for s in details['secondary']])}."
+    if first.get("meter_reason"):
+        text += f" Meter choice: {first['meter_reason']}."
+    accuracy = (first.get("systematic") or {}).get("accuracy") or {}
+    if accuracy.get("rel_frac") is not None:
+        text += f" Stated accuracy of the meter: ±{_percent(accuracy['rel_frac'])}" + (
+            f" ({accuracy['source']})" if accuracy.get("source") else ""
+        )
+        if meter == "rapl":
+            text += "[[cite:hackenberg2015,desrochers2016]]"
+        text += (
+            "; this systematic error is the same in every window, is not reduced by more "
+            "windows and is not included in the ± intervals below, which are statistical."
+        )
+    paragraphs.append(text)
+    if details.get("manual_form"):
+        paragraphs.append(
+            f"Readings were taken by hand ({details['manual_form']} form, confidence "
+            f"{details.get('confidence', 'not stated')})."
+        )
+    return paragraphs
+
+
+def _windows(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [w for m in document.get("measurements", []) for w in m.get("windows", [])]
+
+
+def _protocol(document: dict[str, Any]) -> list[str | list[str]]:
+    settings = document.get("settings") or {}
+    first = _first(document)
+    variants = _variants(document)
+    paragraphs: list[str | list[str]] = []
+    if variants:
+        threads = first.get("threads") or {}
+        text = (
+            "Each variant ran in its own worker process; the parent process held the meter and "
+            "told each worker when to run. One inference is one test example"
+        )
+        includes = variants[0]["variant"].get("inference_includes") or []
+        if includes:
+            text += f", and includes {_join([str(i) for i in includes])}"
+        text += "."
+        if threads.get("torch_threads") is not None:
+            text += f" Workers used {_plural(int(threads['torch_threads']), 'thread')}"
+            pools = threads.get("thread_pools") or {}
+            if pools:
+                text += " (" + ", ".join(f"{k}: {v}" for k, v in pools.items()) + ")"
+            text += "."
+        paragraphs.append(text)
+    calls = sorted({int(m["calls_per_window"]) for m in document.get("measurements", [])
+                    if m.get("calls_per_window")})  # fmt: skip
+    min_window = first.get("min_window_s", settings.get("min_window_s"))
+    text = (
+        f"Before measuring, each workload was warmed up for at least "
+        f"{_plural(int(settings.get('warmup_calls', 0)), 'call')} and "
+        f"{_num(settings.get('warmup_s', 0), 2)} s"
+    )
+    if min_window is not None:
+        text += (
+            f"; the number of calls per window was then set from the median warm-up call so "
+            f"that a window lasts at least {_num(min_window, 2)} s"
+        )
+        if calls:
+            shown = f"{calls[0]}" if len(calls) == 1 else f"{calls[0]} to {calls[-1]}"
+            text += f" ({shown} calls per window)"
+    text += "."
+    durations = [float(w["duration_s"]) for w in _windows(document) if w.get("duration_s")]
+    if durations:
+        text += (
+            f" Measured windows lasted {_num(min(durations), 2)} to {_num(max(durations), 2)} s "
+            f"(median {_num(statistics.median(durations), 2)} s)."
+        )
+    paragraphs.append(text)
+    rounds = document.get("order") or []
+    labels = [m["label"] for m in document.get("measurements", [])]
+    idle = bool(settings.get("idle")) and bool(document.get("idle_windows"))
+    text = (
+        f"Windows were taken in {_plural(len(rounds), 'round')}; each round held one window of "
+        f"each of the {_plural(len(labels), 'workload')}"
+        + (" and one idle window" if idle else "")
+        + ", in an order shuffled anew every round by a generator seeded with "
+        f"{document.get('order_seed', settings.get('seed'))} (the order of every round is "
+        "saved with the results)."
+    )
+    sleep_ms = 1000 * float(settings.get("sleep_max_s", 0))
+    if sleep_ms:
+        text += f" Before each window the harness slept a random 0-{_num(sleep_ms, 3)} ms"
+        if settings.get("settle_s"):
+            text += f" after a fixed pause of {_num(settings['settle_s'], 2)} s"
+        text += "."
+    paragraphs.append(text)
+    paragraphs.append(_stopping(document))
+    runs = sorted({int(w.get("run", 0)) for w in _windows(document)})
+    if len(runs) > 1:
+        paragraphs.append(
+            f"The whole measurement was repeated {len(runs)} times, one run after another, each "
+            "with fresh worker processes; a variant's figure is the mean of its run means."
+        )
+    idle_power = (first.get("figures") or {}).get("idle_power_w") or {}
+    if idle and idle_power.get("mean") is not None:
+        paragraphs.append(
+            f"Idle power, measured in the same rounds (a sleep as long as a window), was "
+            f"{_num(idle_power['mean'])} W ± {_num(idle_power.get('ci95') or 0, 2)} W (95% "
+            f"interval, {_plural(int(idle_power.get('n', 0)), 'idle window')}). Gross energy "
+            "is what the meter read; net energy subtracts the idle power of the same round's "
+            "idle window times the window's duration."
+        )
+    elif not idle:
+        paragraphs.append("No idle windows were measured, so the run gives no net energy.")
+    return paragraphs
+
+
+def _stopping(document: dict[str, Any]) -> str:
+    measurements = document.get("measurements", [])
+    rules = {(m.get("stopping") or {}).get("rule", "fixed") for m in measurements}
+    counts = {m["label"]: int((m.get("figures") or {}).get("energy_per_item_j", {}).get("n", 0))
+              for m in measurements}  # fmt: skip
+    spread = sorted(set(counts.values()))
+    taken = f"{spread[0]}" if len(spread) == 1 else f"{spread[0]} to {spread[-1]}"
+    discarded = sum(len(m.get("discarded") or []) for m in measurements)
+    tail = (
+        f" {_plural(discarded, 'window')} the meter could not vouch for "
+        f"{'was' if discarded == 1 else 'were'} discarded and taken again."
+        if discarded
+        else ""
+    )
+    if rules == {"fixed"}:
+        return f"A fixed number of windows was taken: {taken} per workload.{tail}"
+    stopping = measurements[0].get("stopping") or {}
+    planned = ", ".join(
+        f"{m['label']} {(m.get('stopping') or {}).get('planned_windows', '?')}"
+        for m in measurements
+    )
+    reached = all((m.get("stopping") or {}).get("planned_windows_reached") for m in measurements)
+    return (
+        f"The number of windows followed Stein's two-stage procedure[[cite:stein1945]]: a "
+        f"pilot of {stopping.get('pilot_windows', '?')} windows per workload gave the mean and "
+        f"standard deviation from which the total for a 95% half-width of "
+        f"{_percent(float(stopping.get('target_rel_ci95') or 0))} of the mean was planned (at "
+        f"most {stopping.get('max_windows', '?')} windows and "
+        f"{_num(stopping.get('max_time_s') or 0)} s). Planned: {planned}; taken: {taken} per "
+        f"workload; the plan was {'completed' if reached else 'NOT completed within the caps'}."
+        f"{tail}"
+    )
+
+
+def _statistics(document: dict[str, Any]) -> list[str | list[str]]:
+    measurements = document.get("measurements", [])
+    kinds = {
+        ((m.get("figures") or {}).get("energy_per_item_j") or {}).get("interval", "student-t")
+        for m in measurements
+    }
+    made = _join([INTERVAL_TEXT.get(k, f"a {k} interval") for k in sorted(kinds)])
+    paragraphs: list[str | list[str]] = [
+        "Energy per inference is the mean over windows of each window's energy divided by the "
+        f"examples it ran (a short last batch counts its own examples), with {made}. Time per "
+        "inference is computed the same way."
+    ]
+    variants = [m["variant"] for m in _variants(document)]
+    accuracy = [v for v in variants if v.get("accuracy")]
+    if accuracy:
+        sizes = sorted({int(v["accuracy"]["n"]) for v in accuracy})
+        paragraphs.append(
+            "Accuracy's 95% interval is Wilson's score interval[[cite:wilson1927]] over the "
+            f"{' / '.join(f'{n:,}' for n in sizes)} test examples."
+        )
+    boots = [v for v in variants if (v.get("outcomes") or {}).get("kind") == "bootstrap"]
+    if boots:
+        outcome = boots[0]["outcomes"]
+        paragraphs.append(
+            f"The 95% interval of {boots[0].get('primary_metric', 'the metric')} is a BCa "
+            f"bootstrap over examples[[cite:efron1987]] ({_count(outcome.get('resamples'))} "
+            f"resamples, seed {outcome.get('seed')}, scipy {outcome.get('scipy')})."
+        )
+    paired = [v for v in variants if (v.get("outcomes") or {}).get("kind") == "correct"]
+    if len(paired) >= 2:
+        paragraphs.append(
+            "In the plots the Pareto frontier is drawn through the means; a variant off it is "
+            "marked possibly optimal when no variant that dominates it on the means is "
+            "significantly better: in accuracy by McNemar's exact test[[cite:mcnemar1947]] on "
+            "the examples both got right or wrong (p < 0.05), in other figures by 95% intervals "
+            "that do not overlap."
+        )
+    latency = [v.get("latency") or {} for v in variants]
+    if latency:
+        samples = [int(item.get("batch_samples") or 0) for item in latency]
+        paragraphs.append(
+            "Latency percentiles come from every full batch timed inside the energy windows "
+            f"({min(samples)} to {max(samples)} batches per variant); p95 is given with at "
+            "least 20 batches and p99 with at least 100, and left out otherwise."
+        )
+    return paragraphs
+
+
+def _battery(document: dict[str, Any], profile: Battery) -> list[str | list[str]]:
+    first = _first(document)
+    text = (
+        f"Inferences per charge assume the {profile.name} battery profile "
+        f"({profile.describe().removeprefix(profile.name + ': ')}): its "
+        f"usable energy, {_num(profile.usable_energy_j, 4)} J ({_num(profile.capacity_wh, 4)} "
+        "Wh x 3,600 s/h"
+    )
+    if profile.usable_fraction != 1.0:
+        text += f" x {_percent(profile.usable_fraction)} usable"
+    if profile.path_efficiency != 1.0:
+        text += f" x {_percent(profile.path_efficiency)} conversion efficiency"
+    text += (
+        ") divided by the gross energy per inference: everything the meter saw drains a "
+        "battery, idle power included."
+    )
+    if first.get("scope") in COMPONENT_SCOPES:
+        text += (
+            f" Because the meter's scope ({first['scope']}) leaves out the rest of the device, "
+            "these counts are optimistic."
+        )
+    if first.get("method") in ("estimated", "simulated"):
+        text += f" Because energy was {first['method']}, so are these counts."
+    return [text]
+
+
+def _caveats(document: dict[str, Any]) -> list[str | list[str]]:
+    lines = []
+    first = _first(document)
+    if first.get("method") in ("estimated", "simulated"):
+        lines.append(f"Energy is {first.get('method_label')} in every figure of this run.")
+    if document.get("migrated_from"):
+        lines.append(
+            f"The results file was written in schema version {document['migrated_from']} and "
+            "read through a migration; its per-inference figures divided by the nominal batch "
+            "size."
+        )
+    lines += _flag_lines(document)
+    for failure in document.get("failures") or []:
+        lines.append(f"{failure.get('name')} was not measured: {failure.get('error')}.")
+    if not lines:
+        return ["The run raised no flags."]
+    return ["The run recorded these caveats:", lines]
+
+
+def _flag_lines(document: dict[str, Any]) -> list[str]:
+    """One line per flag code: the variants that carry it and one of their messages."""
+    by_code: dict[str, list[tuple[str, str]]] = {}
+    for m in document.get("measurements", []):
+        for flag in m.get("flags") or []:
+            code = str(flag.get("code"))
+            by_code.setdefault(code, []).append((m["label"], str(flag.get("message", code))))
+    lines = []
+    for code, carriers in by_code.items():
+        label, message = carriers[0]
+        if len(carriers) == 1:
+            lines.append(f"{label}: {message} (flag {code}).")
+        else:
+            names = _join([name for name, _ in carriers])
+            lines.append(
+                f"Flag {code} on {len(carriers)} workloads ({names}); for {label}: {message}."
+            )
+    return lines
+
+
+def methods_sections(
+    runs: Sequence[tuple[Path, dict[str, Any]]], profile: Battery
+) -> tuple[list[Section], list[str]]:
+    """The methods section of ``runs`` (path, document) as sections, and the keys it cites."""
+    sections: list[Section] = []
+    several = len(runs) > 1
+    for path, document in runs:
+        prefix = f"Run {document.get('run_id')}: " if several else ""
+        source = (
+            f"All figures come from the joulebench results file {path.name} (run "
+            f"{document.get('run_id')}, {document.get('created_utc', 'time not recorded')}, "
+            f"joulebench {document.get('joulebench_version', '?')}); this section was written "
+            "from that file by joulebench report --format methods."
+        )
+        sections += [
+            Section(f"{prefix}Hardware and software", [_machine(document)]),
+            Section(f"{prefix}Task and variants", [*_task(document), _variant_lines(document)]),
+            Section(f"{prefix}Energy measurement", _meter(document)),
+            Section(f"{prefix}Measurement protocol", _protocol(document)),
+            Section(f"{prefix}Statistics", _statistics(document)),
+            Section(f"{prefix}Inferences per battery charge", _battery(document, profile)),
+            Section(f"{prefix}Caveats", _caveats(document)),
+            Section(f"{prefix}Source", [source]),
+        ]
+        sections = [s for s in sections if any(s.paragraphs)]
+    keys: list[str] = []
+    for key in _CITE.findall(_flat(sections)):
+        for one in key.split(","):
+            if one not in keys:
+                keys.append(one)
+    return sections, keys
+
+
+def _flat(sections: Iterable[Section]) -> str:
+    parts: list[str] = []
+    for section in sections:
+        for paragraph in section.paragraphs:
+            parts.extend(paragraph if isinstance(paragraph, list) else [paragraph])
+    return " ".join(parts)
+
+
+def _cite_markdown(text: str) -> str:
+    return _CITE.sub(
+        lambda m: " (" + "; ".join(WORKS[k].cite for k in m.group(1).split(",")) + ")", text
+    )
+
+
+def _cite_latex(text: str) -> str:
+    return _CITE.sub(lambda m: "~\\cite{" + m.group(1) + "}", latex_escape(text))
+
+
+def render_markdown(sections: Sequence[Section], keys: Sequence[str], title: str) -> str:
+    """The section as Markdown, with author-year citations and a reference list."""
+    out = [f"## {title}", ""]
+    for section in sections:
+        out += [f"### {section.title}", ""]
+        for paragraph in section.paragraphs:
+            if isinstance(paragraph, list):
+                out += [f"- {_cite_markdown(line)}" for line in paragraph] + [""]
+            elif paragraph:
+                out += [_cite_markdown(paragraph), ""]
+    if keys:
+        out += ["### References", ""] + [f"- {WORKS[k].reference}" for k in keys] + [""]
+    return "\n".join(out)
+
+
+def render_latex(sections: Sequence[Section], bib_name: str, title: str) -> str:
+    """The section as LaTeX for ``\\input`` (plain LaTeX, ``\\cite`` into ``bib_name``)."""
+    out = [
+        f"% {title}: written by joulebench from the run's results file.",
+        f"% \\input{{}} this file; cite from {bib_name}.bib (\\bibliography{{{bib_name}}}).",
+        f"\\section{{{latex_escape(title)}}}",
+        "",
+    ]
+    for section in sections:
+        out += [f"\\subsection{{{latex_escape(section.title)}}}", ""]
+        for paragraph in section.paragraphs:
+            if isinstance(paragraph, list):
+                out += ["\\begin{itemize}"]
+                out += [f"  \\item {_cite_latex(line)}" for line in paragraph]
+                out += ["\\end{itemize}", ""]
+            elif paragraph:
+                out += [_cite_latex(paragraph), ""]
+    return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class MethodsText:
+    """The three files of ``--format methods``."""
+
+    markdown: str
+    latex: str
+    bibtex: str
+
+
+def write_methods(
+    runs: Sequence[tuple[Path, dict[str, Any]]],
+    profile: Battery,
+    bib_name: str,
+    title: str = "Methods",
+) -> MethodsText:
+    """The methods section of ``runs`` in Markdown and LaTeX, and its BibTeX file."""
+    sections, keys = methods_sections(runs, profile)
+    return MethodsText(
+        render_markdown(sections, keys, title),
+        render_latex(sections, bib_name, title),
+        bibtex(keys),
+    )
