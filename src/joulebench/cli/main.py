@@ -16,6 +16,7 @@ from joulebench.cli import (
     batteries,
     build,
     cache,
+    calibrate,
     compare,
     demo,
     import_log,
@@ -30,7 +31,7 @@ from joulebench.errors import JoulebenchError
 
 SUBCOMMANDS = (
     demo, run, build, meters, measure, record, import_readings, import_log, report, compare,
-    batteries, cache,
+    batteries, calibrate, cache,
 )  # fmt: skip
 
 

@@ -9,9 +9,11 @@ from pathlib import Path
 import pandas as pd
 
 from joulebench.batteries import Battery, battery
+from joulebench.calibration import Calibration, calibrations_root, load_profiles
 from joulebench.cli.format import format_frame
 from joulebench.errors import UserError
 from joulebench.reports.axes import axis
+from joulebench.reports.calibrated import add_calibrated, calibration_lines
 from joulebench.reports.formats import latex_table, markdown_table
 from joulebench.reports.html import write_html, write_text
 from joulebench.reports.methods import write_methods
@@ -50,6 +52,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--y", default="accuracy", help="the main plot's y axis (default accuracy)")
     parser.add_argument(
         "--wide", action="store_true", help="print every column, however wide the terminal"
+    )
+    parser.add_argument(
+        "--calibration",
+        default=None,
+        metavar="NAME",
+        help="add whole-device (calibrated) energy and inferences per charge from the "
+        "calibration NAME of each run's machine (`joulebench calibrate`); the main plot shows "
+        "them",
+    )
+    parser.add_argument(
+        "--calibrations",
+        default=None,
+        help="folder of calibration profiles (default: the user's data folder)",
     )
     parser.set_defaults(run=run)
 
@@ -109,11 +124,14 @@ def write_report(
     y: str = "accuracy",
     *,
     wide: bool = False,
+    calibration: str | None = None,
+    calibrations: Path | None = None,
 ) -> tuple[list[Path], str]:
     """Load, check there are model runs, write each format; return the first file's path and
     a text table for the terminal."""
     axis(x), axis(y)  # an unknown figure is one line before anything is read
     profile = battery(battery_spec)
+    profiles = load_profiles(calibrations_root(calibrations), calibration) if calibration else {}
     loaded = load(results, battery=profile)
     frame = loaded[loaded["score"].notna()]
     skipped = loaded[loaded["score"].isna()]
@@ -123,6 +141,13 @@ def write_report(
             "run `joulebench demo` or `joulebench run` first"
         )
     stem = report_stem(out, frame, profile.name, x, y, formats)
+    warnings: list[str] = []
+    if calibration:
+        shown = set(frame["run_id"])
+        runs = [(path, doc) for path, doc in documents(results) if doc["run_id"] in shown]
+        frame, warnings = add_calibrated(frame, runs, profiles, profile)
+        if x == DEFAULT_AXES[0] and frame["whole_energy_j"].notna().any():
+            x = "whole_inferences_per_charge"  # the honest count, where there is one
     table = figures_table(frame, x, y)
     notes = " ".join(caption_lines(frame, profile, plot=False))
     flags = flag_lines(frame)
@@ -141,7 +166,9 @@ def write_report(
             flagged = f"\n**Flags**\n\n{listed}" if flags else ""
             write_text(path, f"# {title}\n\n{markdown_table(table)}\n{notes}\n{flagged}")
         elif kind == "methods":
-            paths.extend(_write_methods(results, frame, out, stem, profile))
+            used = set(frame.loc[frame["whole_energy_j"].notna(), "machine"]) if calibration else ()
+            calibrated = {machine: profiles[machine] for machine in used}
+            paths.extend(_write_methods(results, frame, out, stem, profile, calibrated))
             continue
         elif kind == "tex":
             flagged = (" Flags: " + "; ".join(flags) + ".") if flags else ""
@@ -156,6 +183,8 @@ def write_report(
     summary = flag_summary(frame)
     if summary:
         text += f"\n{summary}"
+    text += "".join(f"\n{line}" for line in calibration_lines(frame))
+    text += "".join(f"\nnote: {line}" for line in warnings)
     if not skipped.empty:
         labels = ", ".join(dict.fromkeys(skipped["label"]))
         text += (
@@ -166,12 +195,17 @@ def write_report(
 
 
 def _write_methods(
-    results: Path, frame: pd.DataFrame, out: Path, stem: str, profile: Battery
+    results: Path,
+    frame: pd.DataFrame,
+    out: Path,
+    stem: str,
+    profile: Battery,
+    calibrations: dict[str, Calibration],
 ) -> list[Path]:
     """The methods section of the runs the report shows, as .methods.md/.tex and a .bib."""
     shown = set(frame["run_id"])
     runs = [(path, doc) for path, doc in documents(results) if doc.get("run_id") in shown]
-    text = write_methods(runs, profile, bib_name=f"{stem}.methods")
+    text = write_methods(runs, profile, f"{stem}.methods", calibrations=calibrations)
     paths = [out / f"{stem}.{suffix}" for suffix in METHODS_FILES]
     for path, content in zip(paths, (text.markdown, text.latex, text.bibtex), strict=True):
         write_text(path, content)
@@ -189,6 +223,8 @@ def run(args: argparse.Namespace) -> int:
         args.x,
         args.y,
         wide=args.wide,
+        calibration=args.calibration,
+        calibrations=Path(args.calibrations) if args.calibrations else None,
     )
     print(table)
     for path in paths:

@@ -54,6 +54,23 @@ AXES: dict[str, Axis] = {
         "inferences_per_charge_low",
         "inferences_per_charge_high",
     ),
+    "whole_inferences_per_charge": Axis(
+        "whole_inferences_per_charge",
+        "inferences per {battery} charge (whole device, calibrated)",
+        1.0,
+        True,
+        True,
+        "whole_inferences_per_charge_low",
+        "whole_inferences_per_charge_high",
+    ),
+    "whole_energy_j": Axis(
+        "whole_energy_j",
+        "energy per inference (mJ, whole device, calibrated)",
+        1000.0,
+        False,
+        True,
+        ci95="whole_energy_j_ci95",
+    ),
     "energy_j": Axis(
         "energy_j", "energy per inference (mJ, gross)", 1000.0, False, True, ci95="energy_j_ci95"
     ),

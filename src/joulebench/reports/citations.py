@@ -257,6 +257,39 @@ _WORKS = (
 }""",
     ),
     Work(
+        "mackinnon1985",
+        "MacKinnon and White, 1985",
+        "MacKinnon, J. G., & White, H. (1985). Some heteroskedasticity-consistent covariance "
+        "matrix estimators with improved finite sample properties. Journal of Econometrics, "
+        "29(3), 305-325. https://doi.org/10.1016/0304-4076(85)90158-7",
+        """@article{mackinnon1985,
+  author = {MacKinnon, James G. and White, Halbert},
+  title = {Some Heteroskedasticity-Consistent Covariance Matrix Estimators with Improved Finite Sample Properties},
+  journal = {Journal of Econometrics},
+  volume = {29},
+  number = {3},
+  pages = {305--325},
+  year = {1985},
+  doi = {10.1016/0304-4076(85)90158-7}
+}""",
+    ),
+    Work(
+        "satterthwaite1946",
+        "Satterthwaite, 1946",
+        "Satterthwaite, F. E. (1946). An approximate distribution of estimates of variance "
+        "components. Biometrics Bulletin, 2(6), 110-114. https://doi.org/10.2307/3002019",
+        """@article{satterthwaite1946,
+  author = {Satterthwaite, F. E.},
+  title = {An Approximate Distribution of Estimates of Variance Components},
+  journal = {Biometrics Bulletin},
+  volume = {2},
+  number = {6},
+  pages = {110--114},
+  year = {1946},
+  doi = {10.2307/3002019}
+}""",
+    ),
+    Work(
         "greene2006",
         "Greene and Cunningham, 2006",
         "Greene, D., & Cunningham, P. (2006). Practical solutions to the problem of diagonal "

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from joulebench.batteries import Battery
+from joulebench.calibration import Calibration
 from joulebench.reports.citations import WORKS, bibtex
 from joulebench.reports.formats import latex_escape
 from joulebench.reports.numbers import significant
@@ -384,28 +385,35 @@ def _protocol(document: dict[str, Any]) -> list[str | list[str]]:
     calls = sorted({int(m["calls_per_window"]) for m in document.get("measurements", [])
                     if m.get("calls_per_window")})  # fmt: skip
     min_window = first.get("min_window_s", settings.get("min_window_s"))
-    text = (
-        f"Before measuring, each workload was warmed up for at least "
-        f"{_plural(int(settings.get('warmup_calls', 0)), 'call')} and "
-        f"{_num(settings.get('warmup_s', 0), 2)} s"
-    )
+    parts = []
+    if "warmup_calls" in settings:
+        parts.append(
+            f"Before measuring, each workload was warmed up for at least "
+            f"{_plural(int(settings['warmup_calls']), 'call')} and "
+            f"{_num(settings.get('warmup_s', 0), 2)} s"
+        )
     if min_window is not None:
-        text += (
-            f"; the number of calls per window was then set from the median warm-up call so "
-            f"that a window lasts at least {_num(min_window, 2)} s"
+        parts.append(
+            "the number of calls per window was then set from the median warm-up call so that "
+            f"a window lasts at least {_num(min_window, 2)} s"
+            if parts
+            else f"Windows lasted at least {_num(min_window, 2)} s"
         )
         if calls:
             shown = f"{calls[0]}" if len(calls) == 1 else f"{calls[0]} to {calls[-1]}"
-            text += f" ({shown} calls per window)"
-    text += "."
+            parts[-1] += f" ({shown} call{'' if calls == [1] else 's'} per window)"
+    text = "; ".join(parts) + "." if parts else ""
     durations = [float(w["duration_s"]) for w in _windows(document) if w.get("duration_s")]
     if durations:
+        low, high = _num(min(durations), 2), _num(max(durations), 2)
+        spread = f"{low} s" if low == high else f"{low} to {high} s"
         text += (
-            f" Measured windows lasted {_num(min(durations), 2)} to {_num(max(durations), 2)} s "
-            f"(median {_num(statistics.median(durations), 2)} s)."
+            f" Measured windows lasted {spread} (median {_num(statistics.median(durations), 2)} s)."
         )
-    paragraphs.append(text)
-    rounds = document.get("order") or []
+    paragraphs.append(text.strip())
+    rounds = document.get("order") or sorted(
+        {int(w.get("round_index", 0)) for w in _windows(document)}
+    )
     labels = [m["label"] for m in document.get("measurements", [])]
     idle = bool(settings.get("idle")) and bool(document.get("idle_windows"))
     text = (
@@ -413,9 +421,10 @@ def _protocol(document: dict[str, Any]) -> list[str | list[str]]:
         f"each of the {_plural(len(labels), 'workload')}"
         + (" and one idle window" if idle else "")
         + ", in an order shuffled anew every round by a generator seeded with "
-        f"{document.get('order_seed', settings.get('seed'))} (the order of every round is "
-        "saved with the results)."
-    )
+        f"{document.get('order_seed', settings.get('seed'))}"
+        + (" (the order of every round is saved with the results)." if document.get("order")
+           else ".")
+    )  # fmt: skip
     sleep_ms = 1000 * float(settings.get("sleep_max_s", 0))
     if sleep_ms:
         text += f" Before each window the harness slept a random 0-{_num(sleep_ms, 3)} ms"
@@ -515,7 +524,7 @@ def _statistics(document: dict[str, Any]) -> list[str | list[str]]:
             "the examples both got right or wrong (p < 0.05), in other figures by 95% intervals "
             "that do not overlap."
         )
-    latency = [v.get("latency") or {} for v in variants]
+    latency = [v["latency"] for v in variants if v.get("latency")]
     if latency:
         samples = [int(item.get("batch_samples") or 0) for item in latency]
         paragraphs.append(
@@ -591,10 +600,41 @@ def _flag_lines(document: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _calibration(document: dict[str, Any], calibration: Calibration) -> list[str | list[str]]:
+    """How the whole-device figures of a run were made from its counter."""
+    a_low, a_high = calibration.interval("slope")
+    b_low, b_high = calibration.interval("intercept")
+    return [
+        f"Whole-device energy was calibrated on this machine ({calibration.machine_id}) with "
+        f"the profile {calibration.name}: the {calibration.whole_scope} meter's log "
+        f"({calibration.log}) of run {calibration.run_id} was aligned to its "
+        f"{calibration.windows} windows, idle windows included (clock offset "
+        f"{_num(calibration.clock_offset_s, 3)} s), and each window's mean whole-device "
+        f"power (the log's samples inside the window, one sample interval left out at each "
+        f"edge) was fitted against the {calibration.meter} counter's ({calibration.scope}) "
+        f"by least squares: whole = a x counter + b, a = {calibration.slope:.4g} (95% "
+        f"interval {a_low:.4g} to {a_high:.4g}), b = {calibration.intercept_w:.4g} W "
+        f"({b_low:.4g} to {b_high:.4g} W), over counter powers of "
+        f"{_num(calibration.component_range_w[0])} to {_num(calibration.component_range_w[1])} "
+        f"W, residual standard deviation {_num(calibration.residual_std_w, 2)} W. The "
+        "intervals use the heteroscedasticity-consistent HC3 covariance[[cite:mackinnon1985]]"
+        ", as a meter's noise grows with its reading.",
+        "A window's whole-device energy is a x its counter energy + b x its duration; the "
+        "calibrated energy per inference is their mean per inference with the run's own "
+        "interval, widened by the fit's uncertainty in a and b (their covariance included), "
+        "the two combined with Welch-Satterthwaite degrees of freedom"
+        "[[cite:satterthwaite1946]]. Calibrated inferences per charge use this energy.",
+    ]
+
+
 def methods_sections(
-    runs: Sequence[tuple[Path, dict[str, Any]]], profile: Battery
+    runs: Sequence[tuple[Path, dict[str, Any]]],
+    profile: Battery,
+    calibrations: dict[str, Calibration] | None = None,
 ) -> tuple[list[Section], list[str]]:
-    """The methods section of ``runs`` (path, document) as sections, and the keys it cites."""
+    """The methods section of ``runs`` (path, document) as sections, and the keys it cites;
+    ``calibrations`` (by machine id): the profiles whose whole-device figures the report
+    shows."""
     sections: list[Section] = []
     several = len(runs) > 1
     for path, document in runs:
@@ -612,6 +652,12 @@ def methods_sections(
             Section(f"{prefix}Measurement protocol", _protocol(document)),
             Section(f"{prefix}Statistics", _statistics(document)),
             Section(f"{prefix}Inferences per battery charge", _battery(document, profile)),
+            Section(
+                f"{prefix}Whole-device calibration",
+                _calibration(document, calibrations[document.get("machine_id")])
+                if calibrations and document.get("machine_id") in calibrations
+                else [],
+            ),
             Section(f"{prefix}Caveats", _caveats(document)),
             Section(f"{prefix}Source", [source]),
         ]
@@ -691,9 +737,10 @@ def write_methods(
     profile: Battery,
     bib_name: str,
     title: str = "Methods",
+    calibrations: dict[str, Calibration] | None = None,
 ) -> MethodsText:
     """The methods section of ``runs`` in Markdown and LaTeX, and its BibTeX file."""
-    sections, keys = methods_sections(runs, profile)
+    sections, keys = methods_sections(runs, profile, calibrations)
     return MethodsText(
         render_markdown(sections, keys, title),
         render_latex(sections, bib_name, title),

@@ -14,6 +14,7 @@ import pandas as pd
 from joulebench.batteries import Battery
 from joulebench.devices.base import MEASURED_METHODS
 from joulebench.reports.axes import AXES, Axis, resolve
+from joulebench.reports.calibrated import calibration_lines
 from joulebench.reports.points import (
     COLORS,
     FLAG_MARK,
@@ -77,6 +78,7 @@ def caption_lines(frame: pd.DataFrame, battery: Battery, plot: bool = True) -> l
             "Component-level energy (CPU or GPU only) leaves out the rest of a device: "
             "counts per charge are optimistic."
         )
+    lines += calibration_lines(frame)
     lead = "Error bars" if plot else "Intervals"
     kinds = set(frame["energy_interval"]) if "energy_interval" in frame else set()
     energy_interval = "Student t"

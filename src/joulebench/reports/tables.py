@@ -83,6 +83,24 @@ def _score_columns(frame: pd.DataFrame, r: pd.Series) -> dict[str, str]:
     return out
 
 
+def _calibrated_columns(r: pd.Series) -> dict[str, str]:
+    """Whole-device (calibrated) energy and charges, "—" where the row was not calibrated."""
+    energy = r.get("whole_energy_j")
+    charges = f"inferences per {r['battery']} charge (whole device, calibrated)"
+    if energy is None or pd.isna(energy):
+        return {"whole device mJ/inference (calibrated)": "—", charges: "—"}
+    return {
+        "whole device mJ/inference (calibrated)": _plus_minus(
+            energy, r["whole_energy_j_ci95"], 1000
+        ),
+        charges: (
+            f"{_count(r['whole_inferences_per_charge'])} "
+            f"[{_count(r['whole_inferences_per_charge_low'])}, "
+            f"{_count(r['whole_inferences_per_charge_high'])}]"
+        ),
+    }
+
+
 def figures_table(
     frame: pd.DataFrame, x: str = "inferences_per_charge", y: str = "accuracy"
 ) -> pd.DataFrame:
@@ -94,6 +112,7 @@ def figures_table(
     marks = pareto_marks(frame, resolve(x, frame), resolve(y, frame))
     compressed = "compressed_size_bytes" in frame and frame["compressed_size_bytes"].notna().any()
     families = several_families(frame)
+    calibrated = "whole_energy_j" in frame and frame["whole_energy_j"].notna().any()
     for index, r in frame.iterrows():
         device = {"device": r["machine"]} if several else {}
         family = {"family": r.get("family") or "—"} if families else {}
@@ -127,6 +146,7 @@ def figures_table(
                     f"[{_count(r['inferences_per_charge_low'])}, "
                     f"{_count(r['inferences_per_charge_high'])}]"
                 ),
+                **(_calibrated_columns(r) if calibrated else {}),
                 "Pareto": marks[index] or "—",
                 "flags": ", ".join(dict.fromkeys(str(r.get("flags") or "").split(","))) or "—",
             }
