@@ -122,14 +122,19 @@ class Calibration:
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str) -> Calibration:
         """A profile read back; a damaged one is one line naming the file."""
+        numbers = ("slope", "slope_se", "intercept_w", "intercept_se_w", "covariance")
         try:
             fields = {k: v for k, v in data.items() if k not in ("kind", "version")}
             fields["component_range_w"] = tuple(fields["component_range_w"])
-            return cls(**fields)
-        except (TypeError, KeyError) as exc:
+            calibration = cls(**fields)
+            values = [float(getattr(calibration, name)) for name in numbers]
+            if not all(math.isfinite(v) for v in values) or int(calibration.windows) < 3:
+                raise ValueError("a fitted value is not a finite number")
+            return calibration
+        except (TypeError, KeyError, ValueError) as exc:
             raise ResultsError(
-                f"calibration file {source} is damaged ({exc}); fit it again with "
-                "`joulebench calibrate`"
+                f"calibration file {source} is damaged (missing or bad {exc}); fit it again "
+                "with `joulebench calibrate`"
             ) from None
 
 
@@ -345,7 +350,10 @@ def load_profiles(root: Path, name: str) -> dict[str, Calibration]:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
-            raise ResultsError(f"cannot read calibration file {path} ({exc})") from None
+            raise ResultsError(
+                f"cannot read calibration file {path} ({exc}); fit it again with "
+                "`joulebench calibrate --replace`"
+            ) from None
         calibration = Calibration.from_dict(data, str(path))
         found[calibration.machine_id] = calibration
     if not found:

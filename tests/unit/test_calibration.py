@@ -189,3 +189,30 @@ def test_a_run_from_another_machine_or_meter_is_not_calibrated_and_says_why(
     printed = capsys.readouterr().out
     assert "no calibration 'wall' for machine other-pc-1" in printed
     assert "kernel '6.8.0' -> '6.9.1'" in printed
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["calibrate", "{run}", "{missing}", "--name", "w"], "does not exist"),
+        (["calibrate", "{run}", "{log}", "--name", "w", "--clock-offset-s", "500"],
+         "check the clock offset"),
+        (["calibrate", "{run}", "{log}", "--name", "a/b"], "calibration name"),
+        (["report", "{results}", "--calibration", "w", "--format", "csv"], "no calibration named"),
+        (["report", "{results}", "--calibration", "damaged", "--format", "csv"], "damaged"),
+    ],
+)  # fmt: skip
+def test_bad_inputs_are_one_line_and_exit_1(simulated, tmp_path, capsys, args, message):
+    _, run_file, log = simulated
+    cals = tmp_path / "cals"
+    (cals / "lab-pc-0000sim").mkdir(parents=True)
+    (cals / "lab-pc-0000sim" / "damaged.json").write_text('{"kind": "joulebench-calibration", '
+                                                         '"slope": "steep"}')  # fmt: skip
+    names = {"run": run_file, "missing": tmp_path / "none.csv", "log": log,
+             "results": run_file.parent}  # fmt: skip
+    argv = [a.format(**names) for a in args] + ["--calibrations", str(cals)]
+    if args[0] == "report":
+        argv += ["--out", str(tmp_path / "r")]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err, err
