@@ -17,6 +17,7 @@ the machine around a CPU's package+dram counter):
 from __future__ import annotations
 
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -95,11 +96,8 @@ def calibrated_rows(
         fit = fit_line(x, y)
         calibration = Calibration(
             name="bench", machine_id="m", meter="rapl", scope="package+dram",
-            whole_scope="wall", slope=fit.slope, slope_se=fit.slope_se,
-            intercept_w=fit.intercept_w, intercept_se_w=fit.intercept_se_w,
-            covariance=fit.covariance, windows=fit.windows,
-            component_range_w=fit.component_range_w, residual_std_w=fit.residual_std_w,
-            run_id="r", log="l", clock_offset_s=0.0, created_utc="",
+            whole_scope="wall", run_id="r", log="l", clock_offset_s=0.0, created_utc="",
+            **asdict(fit),
         )  # fmt: skip
         items = 100
         windows = [

@@ -224,3 +224,14 @@ def test_variant_documents_carry_the_folders_build_record(tmp_path):
     assert variant_to_dict(result)["build"] == {"method": "distill", "recipe": {"layers": 3}}
     result.spec = VariantSpec(name="plain", path=tmp_path)  # a folder without a record
     assert variant_to_dict(result)["build"] is None
+
+
+def test_the_docs_example_is_what_the_command_writes_today(demo):
+    """docs/examples/demo-methods.md is regenerated, never edited: this fails when it is stale."""
+    docs = Path(__file__).parents[2] / "docs" / "examples"
+    text = methods(demo, name=DEMO.name)
+    stem = f"{demo['run_id']}_phone.methods"
+    written = write_methods([(DEMO, demo)], battery("phone"), bib_name=stem)
+    example = (docs / "demo-methods.md").read_text(encoding="utf-8")
+    assert example.split("-->\n\n", 1)[1] == written.markdown
+    assert (docs / "demo-methods.bib").read_text(encoding="utf-8") == text.bibtex

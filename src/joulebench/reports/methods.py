@@ -8,27 +8,26 @@ written that the document does not show: a fixed-window run does not mention Ste
 run without idle windows says no net figures, an estimated meter is called an estimate in the
 first sentence about energy.
 
-The text is built once as :class:`Section` paragraphs holding citation markers
-(``[[cite:key]]``) and rendered as Markdown (author-year citations, a reference list) or
-LaTeX (``\\cite``, with :func:`joulebench.reports.citations.bibtex` for the ``.bib``).
+The text is built once as :class:`~joulebench.reports.methods_render.Section` paragraphs
+holding citation markers (``[[cite:key]]``) and rendered by ``methods_render`` as Markdown or
+LaTeX, with :func:`joulebench.reports.citations.bibtex` for the ``.bib``; each variant's build
+is put in words by ``variant_text``.
 """
 
 from __future__ import annotations
 
-import re
 import statistics
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from joulebench.batteries import Battery
 from joulebench.calibration import Calibration
-from joulebench.reports.citations import WORKS, bibtex
-from joulebench.reports.formats import latex_escape
-from joulebench.reports.numbers import significant
-
-_CITE = re.compile(r"\[\[cite:([a-z0-9,]+)\]\]")
+from joulebench.reports.citations import bibtex
+from joulebench.reports.methods_render import Section, cited_keys, render_latex, render_markdown
+from joulebench.reports.prose import count, join, num, percent, plural
+from joulebench.reports.variant_text import variant_lines
 
 SCOPE_TEXT = {
     "package": "the CPU package(s) only; DRAM, storage, network, fans, any GPU and "
@@ -55,70 +54,9 @@ INTERVAL_TEXT = {
     "[[cite:student1908]]",
 }
 
-METHOD_LIBRARIES = {
-    "base": ("torch", "transformers"),
-    "distill": ("torch", "transformers"),
-    "lora": ("peft", "torch", "transformers"),
-    "lora-merged": ("peft", "torch", "transformers"),
-    "prune-magnitude": ("torch",),
-    "prune-structured": ("torch", "transformers"),
-    "int8-torch": ("torch",),
-    "int8-onnx": ("onnx", "onnxruntime"),
-    "int8-onnx-static": ("onnx", "onnxruntime"),
-    "onnx": ("onnx", "onnxruntime"),
-    "nf4": ("bitsandbytes", "torchao", "torch"),
-}
-"""The libraries of a build record worth naming for each method (the record holds them all)."""
-
-METHOD_CITES = {
-    "distill": "hinton2015",
-    "lora": "hu2022",
-    "lora-merged": "hu2022",
-    "prune-magnitude": "han2015",
-    "prune-structured": "michel2019",
-    "int8-torch": "jacob2018",
-    "int8-onnx": "jacob2018,onnxruntime",
-    "int8-onnx-static": "jacob2018,onnxruntime",
-    "onnx": "onnxruntime",
-    "nf4": "dettmers2023",
-}
-
-
-@dataclass
-class Section:
-    """A heading and its paragraphs (a paragraph of several lines is a bulleted list)."""
-
-    title: str
-    paragraphs: list[str | list[str]] = field(default_factory=list)
-
-
-def _num(value: Any, digits: int = 3) -> str:
-    return significant(float(value), digits)
-
-
-def _plural(count: int, word: str) -> str:
-    ending = "" if count == 1 else "es" if word.endswith("s") else "s"
-    return f"{count:,} {word}{ending}"
-
-
-def _join(items: Sequence[str]) -> str:
-    items = [i for i in items if i]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _count(value: Any) -> str:
-    return f"{int(value):,}" if isinstance(value, int | float) else "an unrecorded number of"
-
-
-def _percent(fraction: float) -> str:
-    """``0.05`` -> ``5%``, ``0.025`` -> ``2.5%`` (three significant digits at most)."""
-    return f"{100 * fraction:.3g}%"
-
 
 def _gib(size_bytes: float) -> str:
-    return f"{significant(size_bytes / 2**30, 3)} GiB"
+    return f"{num(size_bytes / 2**30)} GiB"
 
 
 def _variants(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -145,7 +83,7 @@ def _machine(document: dict[str, Any]) -> str:
             or []]  # fmt: skip
     if gpus:
         driver = machine.get("gpu_driver")
-        text += f", with {_join(gpus)}" + (f" (driver {driver})" if driver else "")
+        text += f", with {join(gpus)}" + (f" (driver {driver})" if driver else "")
     system = " ".join(str(machine[k]) for k in ("os", "kernel") if machine.get(k))
     if system:
         text += f", under {system}" + (f" ({machine['arch']})" if machine.get("arch") else "")
@@ -155,12 +93,12 @@ def _machine(document: dict[str, Any]) -> str:
     if machine.get("python"):
         named.insert(0, f"Python {machine['python']}")
     if named:
-        text += f" Software: {_join(named)}."
+        text += f" Software: {join(named)}."
     governor = machine.get("governor")
     if governor:
         text += f" The CPU frequency governor was {governor}."
     elif machine.get("governors"):
-        text += f" CPU frequency governors: {_join(sorted(set(machine['governors'].values())))}."
+        text += f" CPU frequency governors: {join(sorted(set(machine['governors'].values())))}."
     else:
         text += " The CPU frequency governor could not be read (no cpufreq interface)."
     if machine.get("boost") is not None:
@@ -185,9 +123,9 @@ def _task(document: dict[str, Any]) -> list[str | list[str]]:
     if task.get("test") is not None:
         sizes.append(f"{task['test']:,} held-out test examples")
     if sizes:
-        text += f": {_join(sizes)}"
+        text += f": {join(sizes)}"
     if task.get("labels"):
-        text += f", {_plural(len(task['labels']), 'class')}"
+        text += f", {plural(len(task['labels']), 'class')}"
     text += "."
     if task.get("test_set_sha256"):
         text += (
@@ -195,112 +133,6 @@ def _task(document: dict[str, Any]) -> list[str | list[str]]:
             f"{task['test_set_sha256'][:16]}...)."
         )
     return [text]
-
-
-def _settings_text(recipe: dict[str, Any], already: str = "") -> str:
-    """``key value`` pairs of a recipe, leaving out what ``already`` says in words."""
-    shown = []
-    for key, value in recipe.items():
-        if key == "data" or isinstance(value, dict):
-            continue
-        if isinstance(value, list):
-            value = "/".join(str(v) for v in value)
-        if len(str(value)) < 6 or str(value) not in already:  # "3" may be any "3"
-            shown.append(f"{key} {value}")
-    return ", ".join(shown)
-
-
-def _build(variant: dict[str, Any]) -> str:
-    """How a variant was made (from its build record), citing the method's paper."""
-    record = variant.get("build") or {}
-    method = str(record.get("method") or variant.get("method") or "base")
-    cite = METHOD_CITES.get(method, "")
-    recipe = record.get("recipe") or {}
-    if record.get("made_by"):  # a base model joulebench fine-tuned
-        encoder = Path(str(record.get("encoder", ""))).parts[-2:]
-        text = (
-            f"fine-tuned from {'/'.join(encoder) or 'a pretrained encoder'} on "
-            f"{record.get('train_examples', '?')} examples of {record.get('train_source', '?')} "
-            f"({_settings_text(record.get('settings') or {})})"
-        )
-    elif not record:  # nothing says which method's paper describes what was done
-        text = (
-            "the model as given (no build record)"
-            if method == "base"
-            else f"made by the method {method} outside joulebench (no build record: its "
-            "hyper-parameters are not known to this report)"
-        )
-        if variant.get("recipe"):
-            text += f"; on loading: {_settings_text(variant['recipe'])}"
-    else:
-        described = {
-            "distill": lambda: (
-                f"knowledge distillation into a {recipe.get('layers')}-layer student whose "
-                f"layers start from the teacher's layers "
-                f"{_join([str(i) for i in record.get('student_layers_from_teacher', [])])} "
-                f"(of {record.get('teacher_layers', '?')})"
-            ),
-            "lora": lambda: (
-                f"LoRA with {_count(record.get('trainable_params'))} trainable parameters, "
-                f"trained from {record.get('started_from', 'the parent')}"
-            ),
-            "lora-merged": lambda: (
-                f"the LoRA adapter merged into the weights "
-                f"({record.get('merged', recipe.get('merge', ''))})"
-            ),
-            "prune-magnitude": lambda: (
-                f"{record.get('pruning', 'magnitude pruning')}, "
-                f"achieved sparsity {_percent(record.get('achieved_sparsity', 0))}"
-            ),
-            "prune-structured": lambda: str(record.get("pruning", "structured pruning")),
-            "int8-torch": lambda: f"int8 dynamic quantization with {record.get('kernel', '')}",
-            "int8-onnx": lambda: str(record.get("quantizer", "int8 quantization in ONNX")),
-            "onnx": lambda: (
-                f"exported to ONNX with {record.get('exporter', '?')} and run in ONNX Runtime"
-            ),
-            "nf4": lambda: f"4-bit NormalFloat (NF4) weights with {record.get('kernel', '')}",
-        }
-        text = described[method]() if method in described else f"method {method}"
-        text += f"[[cite:{cite}]]" if cite else ""
-        settings = _settings_text(recipe, already=text)
-        if settings:
-            text += f" ({settings})"
-        data = recipe.get("data") or record.get("data")
-        if isinstance(data, dict) and data.get("examples"):
-            text += f", on {data['examples']:,} examples of {data.get('source', '?')}"
-    if variant.get("recipe", {}).get("lora_adapter"):
-        text += "; measured unmerged (the adapter applied at every inference)"
-    libraries = record.get("libraries") or {}
-    wanted = METHOD_LIBRARIES.get(method, tuple(libraries))
-    named = [f"{lib} {libraries[lib]}" for lib in wanted if libraries.get(lib)]
-    if named:
-        text += f"; built with {_join(named)}"
-    if record.get("seed") is not None and "seed" not in recipe:
-        text += f", seed {record['seed']}"
-    if record.get("build_s") is not None:
-        text += f", in {_num(record['build_s'], 2)} s"
-    return text
-
-
-def _variant_lines(document: dict[str, Any]) -> list[str]:
-    lines = []
-    for m in _variants(document):
-        variant = m["variant"]
-        how = _build(variant)
-        parent = f", from {variant['parent']}" if variant.get("parent") else ""
-        details = variant.get("details") or {}
-        run_on = [
-            f"{variant.get('backend', '?')} back-end",
-            f"on {variant['device']}" if variant.get("device") else "",
-            f"{details['dtype']}" if details.get("dtype") else "",
-            f"batch size {variant['batch_size']}" if variant.get("batch_size") else "",
-            f"inputs cut to {variant['max_length']} tokens" if variant.get("max_length") else "",
-        ]
-        lines.append(
-            f"{variant.get('name', m['label'])}{parent}: {how}. Measured with the "
-            f"{', '.join(r for r in run_on if r)}."
-        )
-    return lines
 
 
 def _meter(document: dict[str, Any]) -> list[str | list[str]]:
@@ -329,16 +161,16 @@ def _meter(document: dict[str, Any]) -> list[str | list[str]]:
     scope_text = SCOPE_TEXT.get(scope, f"recorded as {scope!r}")
     text = f"Its scope is {scope or 'not recorded'}: {scope_text}."
     if details.get("zones"):
-        text += f" Zones read: {_join([str(z) for z in details['zones']])}."
+        text += f" Zones read: {join([str(z) for z in details['zones']])}."
     if details.get("device_names"):
-        text += f" Devices: {_join([str(d) for d in details['device_names']])}."
+        text += f" Devices: {join([str(d) for d in details['device_names']])}."
     if details.get("secondary"):
-        text += f" Also recorded, not summed: {_join([str(s) for s in details['secondary']])}."
+        text += f" Also recorded, not summed: {join([str(s) for s in details['secondary']])}."
     if first.get("meter_reason"):
         text += f" Meter choice: {first['meter_reason']}."
     accuracy = (first.get("systematic") or {}).get("accuracy") or {}
     if accuracy.get("rel_frac") is not None:
-        text += f" Stated accuracy of the meter: ±{_percent(accuracy['rel_frac'])}" + (
+        text += f" Stated accuracy of the meter: ±{percent(accuracy['rel_frac'])}" + (
             f" ({accuracy['source']})" if accuracy.get("source") else ""
         )
         if meter == "rapl":
@@ -373,10 +205,10 @@ def _protocol(document: dict[str, Any]) -> list[str | list[str]]:
         )
         includes = variants[0]["variant"].get("inference_includes") or []
         if includes:
-            text += f", and includes {_join([str(i) for i in includes])}"
+            text += f", and includes {join([str(i) for i in includes])}"
         text += "."
         if threads.get("torch_threads") is not None:
-            text += f" Workers used {_plural(int(threads['torch_threads']), 'thread')}"
+            text += f" Workers used {plural(int(threads['torch_threads']), 'thread')}"
             pools = threads.get("thread_pools") or {}
             if pools:
                 text += " (" + ", ".join(f"{k}: {v}" for k, v in pools.items()) + ")"
@@ -389,15 +221,15 @@ def _protocol(document: dict[str, Any]) -> list[str | list[str]]:
     if "warmup_calls" in settings:
         parts.append(
             f"Before measuring, each workload was warmed up for at least "
-            f"{_plural(int(settings['warmup_calls']), 'call')} and "
-            f"{_num(settings.get('warmup_s', 0), 2)} s"
+            f"{plural(int(settings['warmup_calls']), 'call')} and "
+            f"{num(settings.get('warmup_s', 0), 2)} s"
         )
     if min_window is not None:
         parts.append(
             "the number of calls per window was then set from the median warm-up call so that "
-            f"a window lasts at least {_num(min_window, 2)} s"
+            f"a window lasts at least {num(min_window, 2)} s"
             if parts
-            else f"Windows lasted at least {_num(min_window, 2)} s"
+            else f"Windows lasted at least {num(min_window, 2)} s"
         )
         if calls:
             shown = f"{calls[0]}" if len(calls) == 1 else f"{calls[0]} to {calls[-1]}"
@@ -405,10 +237,10 @@ def _protocol(document: dict[str, Any]) -> list[str | list[str]]:
     text = "; ".join(parts) + "." if parts else ""
     durations = [float(w["duration_s"]) for w in _windows(document) if w.get("duration_s")]
     if durations:
-        low, high = _num(min(durations), 2), _num(max(durations), 2)
+        low, high = num(min(durations), 2), num(max(durations), 2)
         spread = f"{low} s" if low == high else f"{low} to {high} s"
         text += (
-            f" Measured windows lasted {spread} (median {_num(statistics.median(durations), 2)} s)."
+            f" Measured windows lasted {spread} (median {num(statistics.median(durations), 2)} s)."
         )
     paragraphs.append(text.strip())
     rounds = document.get("order") or sorted(
@@ -417,8 +249,8 @@ def _protocol(document: dict[str, Any]) -> list[str | list[str]]:
     labels = [m["label"] for m in document.get("measurements", [])]
     idle = bool(settings.get("idle")) and bool(document.get("idle_windows"))
     text = (
-        f"Windows were taken in {_plural(len(rounds), 'round')}; each round held one window of "
-        f"each of the {_plural(len(labels), 'workload')}"
+        f"Windows were taken in {plural(len(rounds), 'round')}; each round held one window of "
+        f"each of the {plural(len(labels), 'workload')}"
         + (" and one idle window" if idle else "")
         + ", in an order shuffled anew every round by a generator seeded with "
         f"{document.get('order_seed', settings.get('seed'))}"
@@ -427,9 +259,9 @@ def _protocol(document: dict[str, Any]) -> list[str | list[str]]:
     )  # fmt: skip
     sleep_ms = 1000 * float(settings.get("sleep_max_s", 0))
     if sleep_ms:
-        text += f" Before each window the harness slept a random 0-{_num(sleep_ms, 3)} ms"
+        text += f" Before each window the harness slept a random 0-{num(sleep_ms, 3)} ms"
         if settings.get("settle_s"):
-            text += f" after a fixed pause of {_num(settings['settle_s'], 2)} s"
+            text += f" after a fixed pause of {num(settings['settle_s'], 2)} s"
         text += "."
     paragraphs.append(text)
     paragraphs.append(_stopping(document))
@@ -443,8 +275,8 @@ def _protocol(document: dict[str, Any]) -> list[str | list[str]]:
     if idle and idle_power.get("mean") is not None:
         paragraphs.append(
             f"Idle power, measured in the same rounds (a sleep as long as a window), was "
-            f"{_num(idle_power['mean'])} W ± {_num(idle_power.get('ci95') or 0, 2)} W (95% "
-            f"interval, {_plural(int(idle_power.get('n', 0)), 'idle window')}). Gross energy "
+            f"{num(idle_power['mean'])} W ± {num(idle_power.get('ci95') or 0, 2)} W (95% "
+            f"interval, {plural(int(idle_power.get('n', 0)), 'idle window')}). Gross energy "
             "is what the meter read; net energy subtracts the idle power of the same round's "
             "idle window times the window's duration."
         )
@@ -462,7 +294,7 @@ def _stopping(document: dict[str, Any]) -> str:
     taken = f"{spread[0]}" if len(spread) == 1 else f"{spread[0]} to {spread[-1]}"
     discarded = sum(len(m.get("discarded") or []) for m in measurements)
     tail = (
-        f" {_plural(discarded, 'window')} the meter could not vouch for "
+        f" {plural(discarded, 'window')} the meter could not vouch for "
         f"{'was' if discarded == 1 else 'were'} discarded and taken again."
         if discarded
         else ""
@@ -479,9 +311,9 @@ def _stopping(document: dict[str, Any]) -> str:
         f"The number of windows followed Stein's two-stage procedure[[cite:stein1945]]: a "
         f"pilot of {stopping.get('pilot_windows', '?')} windows per workload gave the mean and "
         f"standard deviation from which the total for a 95% half-width of "
-        f"{_percent(float(stopping.get('target_rel_ci95') or 0))} of the mean was planned (at "
+        f"{percent(float(stopping.get('target_rel_ci95') or 0))} of the mean was planned (at "
         f"most {stopping.get('max_windows', '?')} windows and "
-        f"{_num(stopping.get('max_time_s') or 0)} s). Planned: {planned}; taken: {taken} per "
+        f"{num(stopping.get('max_time_s') or 0)} s). Planned: {planned}; taken: {taken} per "
         f"workload; the plan was {'completed' if reached else 'NOT completed within the caps'}."
         f"{tail}"
     )
@@ -493,11 +325,15 @@ def _statistics(document: dict[str, Any]) -> list[str | list[str]]:
         ((m.get("figures") or {}).get("energy_per_item_j") or {}).get("interval", "student-t")
         for m in measurements
     }
-    made = _join([INTERVAL_TEXT.get(k, f"a {k} interval") for k in sorted(kinds)])
+    counted = (
+        "(this file predates that count: see the caveats)"
+        if document.get("migrated_from")
+        else "(a short last batch counts its own examples)"
+    )
+    made = join([INTERVAL_TEXT.get(k, f"a {k} interval") for k in sorted(kinds)])
     paragraphs: list[str | list[str]] = [
         "Energy per inference is the mean over windows of each window's energy divided by the "
-        f"examples it ran (a short last batch counts its own examples), with {made}. Time per "
-        "inference is computed the same way."
+        f"examples it ran {counted}, with {made}. Time per inference is computed the same way."
     ]
     variants = [m["variant"] for m in _variants(document)]
     accuracy = [v for v in variants if v.get("accuracy")]
@@ -512,7 +348,7 @@ def _statistics(document: dict[str, Any]) -> list[str | list[str]]:
         outcome = boots[0]["outcomes"]
         paragraphs.append(
             f"The 95% interval of {boots[0].get('primary_metric', 'the metric')} is a BCa "
-            f"bootstrap over examples[[cite:efron1987]] ({_count(outcome.get('resamples'))} "
+            f"bootstrap over examples[[cite:efron1987]] ({count(outcome.get('resamples'))} "
             f"resamples, seed {outcome.get('seed')}, scipy {outcome.get('scipy')})."
         )
     paired = [v for v in variants if (v.get("outcomes") or {}).get("kind") == "correct"]
@@ -540,13 +376,13 @@ def _battery(document: dict[str, Any], profile: Battery) -> list[str | list[str]
     text = (
         f"Inferences per charge assume the {profile.name} battery profile "
         f"({profile.describe().removeprefix(profile.name + ': ')}): its "
-        f"usable energy, {_num(profile.usable_energy_j, 4)} J ({_num(profile.capacity_wh, 4)} "
+        f"usable energy, {num(profile.usable_energy_j, 4)} J ({num(profile.capacity_wh, 4)} "
         "Wh x 3,600 s/h"
     )
     if profile.usable_fraction != 1.0:
-        text += f" x {_percent(profile.usable_fraction)} usable"
+        text += f" x {percent(profile.usable_fraction)} usable"
     if profile.path_efficiency != 1.0:
-        text += f" x {_percent(profile.path_efficiency)} conversion efficiency"
+        text += f" x {percent(profile.path_efficiency)} conversion efficiency"
     text += (
         ") divided by the gross energy per inference: everything the meter saw drains a "
         "battery, idle power included."
@@ -593,7 +429,7 @@ def _flag_lines(document: dict[str, Any]) -> list[str]:
         if len(carriers) == 1:
             lines.append(f"{label}: {message} (flag {code}).")
         else:
-            names = _join([name for name, _ in carriers])
+            names = join([name for name, _ in carriers])
             lines.append(
                 f"Flag {code} on {len(carriers)} workloads ({names}); for {label}: {message}."
             )
@@ -609,14 +445,14 @@ def _calibration(document: dict[str, Any], calibration: Calibration) -> list[str
         f"the profile {calibration.name}: the {calibration.whole_scope} meter's log "
         f"({calibration.log}) of run {calibration.run_id} was aligned to its "
         f"{calibration.windows} windows, idle windows included (clock offset "
-        f"{_num(calibration.clock_offset_s, 3)} s), and each window's mean whole-device "
+        f"{num(calibration.clock_offset_s, 3)} s), and each window's mean whole-device "
         f"power (the log's samples inside the window, one sample interval left out at each "
         f"edge) was fitted against the {calibration.meter} counter's ({calibration.scope}) "
         f"by least squares: whole = a x counter + b, a = {calibration.slope:.4g} (95% "
         f"interval {a_low:.4g} to {a_high:.4g}), b = {calibration.intercept_w:.4g} W "
         f"({b_low:.4g} to {b_high:.4g} W), over counter powers of "
-        f"{_num(calibration.component_range_w[0])} to {_num(calibration.component_range_w[1])} "
-        f"W, residual standard deviation {_num(calibration.residual_std_w, 2)} W. The "
+        f"{num(calibration.component_range_w[0])} to {num(calibration.component_range_w[1])} "
+        f"W, residual standard deviation {num(calibration.residual_std_w, 2)} W. The "
         "intervals use the heteroscedasticity-consistent HC3 covariance[[cite:mackinnon1985]]"
         ", as a meter's noise grows with its reading.",
         "A window's whole-device energy is a x its counter energy + b x its duration; the "
@@ -647,7 +483,10 @@ def methods_sections(
         )
         sections += [
             Section(f"{prefix}Hardware and software", [_machine(document)]),
-            Section(f"{prefix}Task and variants", [*_task(document), _variant_lines(document)]),
+            Section(
+                f"{prefix}Task and variants",
+                [*_task(document), variant_lines(_variants(document))],
+            ),
             Section(f"{prefix}Energy measurement", _meter(document)),
             Section(f"{prefix}Measurement protocol", _protocol(document)),
             Section(f"{prefix}Statistics", _statistics(document)),
@@ -662,65 +501,7 @@ def methods_sections(
             Section(f"{prefix}Source", [source]),
         ]
         sections = [s for s in sections if any(s.paragraphs)]
-    keys: list[str] = []
-    for key in _CITE.findall(_flat(sections)):
-        for one in key.split(","):
-            if one not in keys:
-                keys.append(one)
-    return sections, keys
-
-
-def _flat(sections: Iterable[Section]) -> str:
-    parts: list[str] = []
-    for section in sections:
-        for paragraph in section.paragraphs:
-            parts.extend(paragraph if isinstance(paragraph, list) else [paragraph])
-    return " ".join(parts)
-
-
-def _cite_markdown(text: str) -> str:
-    return _CITE.sub(
-        lambda m: " (" + "; ".join(WORKS[k].cite for k in m.group(1).split(",")) + ")", text
-    )
-
-
-def _cite_latex(text: str) -> str:
-    return _CITE.sub(lambda m: "~\\cite{" + m.group(1) + "}", latex_escape(text))
-
-
-def render_markdown(sections: Sequence[Section], keys: Sequence[str], title: str) -> str:
-    """The section as Markdown, with author-year citations and a reference list."""
-    out = [f"## {title}", ""]
-    for section in sections:
-        out += [f"### {section.title}", ""]
-        for paragraph in section.paragraphs:
-            if isinstance(paragraph, list):
-                out += [f"- {_cite_markdown(line)}" for line in paragraph] + [""]
-            elif paragraph:
-                out += [_cite_markdown(paragraph), ""]
-    if keys:
-        out += ["### References", ""] + [f"- {WORKS[k].reference}" for k in keys] + [""]
-    return "\n".join(out)
-
-
-def render_latex(sections: Sequence[Section], bib_name: str, title: str) -> str:
-    """The section as LaTeX for ``\\input`` (plain LaTeX, ``\\cite`` into ``bib_name``)."""
-    out = [
-        f"% {title}: written by joulebench from the run's results file.",
-        f"% \\input{{}} this file; cite from {bib_name}.bib (\\bibliography{{{bib_name}}}).",
-        f"\\section{{{latex_escape(title)}}}",
-        "",
-    ]
-    for section in sections:
-        out += [f"\\subsection{{{latex_escape(section.title)}}}", ""]
-        for paragraph in section.paragraphs:
-            if isinstance(paragraph, list):
-                out += ["\\begin{itemize}"]
-                out += [f"  \\item {_cite_latex(line)}" for line in paragraph]
-                out += ["\\end{itemize}", ""]
-            elif paragraph:
-                out += [_cite_latex(paragraph), ""]
-    return "\n".join(out)
+    return sections, cited_keys(sections)
 
 
 @dataclass(frozen=True)
