@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from joulebench.batteries import battery
 from joulebench.calibration import (
     Calibration,
     calibrate,
@@ -23,6 +24,9 @@ from joulebench.calibration import (
 from joulebench.cli.main import main
 from joulebench.devices.meterlog import read_log
 from joulebench.errors import UserError
+from joulebench.reports.calibrated import add_calibrated
+from joulebench.reports.plots import scatter
+from joulebench.results.frame import load
 from joulebench.testing.calibration import counter_run, wall_log
 
 SLOPE, INTERCEPT_W = 1.25, 30.0
@@ -216,3 +220,14 @@ def test_bad_inputs_are_one_line_and_exit_1(simulated, tmp_path, capsys, args, m
     assert main(argv) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err, err
+
+
+def test_unmeasured_energy_is_drawn_hollow_on_the_calibrated_axes(simulated):
+    document, run_file, _ = simulated
+    calibration = calibrate(document, read_log(simulated[2]), name="wall")
+    frame = load(run_file, battery="phone")
+    frame, _ = add_calibrated(frame, [(run_file, document)], {calibration.machine_id:
+                              calibration}, battery("phone"))  # fmt: skip
+    figure = scatter(frame, battery("phone"), x="whole_inferences_per_charge", y="accuracy")
+    symbols = [t.marker.symbol for t in figure.data if t.mode and "markers" in t.mode]
+    assert symbols and all(str(s).endswith("-open") for s in symbols)  # simulated: not measured

@@ -45,7 +45,11 @@ __all__ = [
 SYMBOLS = ("circle", "diamond", "square", "triangle-up", "cross", "x", "star", "hexagon")
 """Marker shapes by ``points.Style.shape``."""
 COMPONENT_SCOPES = ("package", "package+dram", "board", "process-cpu-time")
-ENERGY_AXES = ("energy_j", "net_energy_j", "inferences_per_charge")
+ENERGY_AXES = (
+    "energy_j", "net_energy_j", "inferences_per_charge", "whole_energy_j",
+    "whole_inferences_per_charge",
+)  # fmt: skip
+"""Axes made from energy: a point whose energy was not measured is drawn hollow on them."""
 
 
 def caption_lines(frame: pd.DataFrame, battery: Battery, plot: bool = True) -> list[str]:
