@@ -235,3 +235,13 @@ def test_the_docs_example_is_what_the_command_writes_today(demo):
     example = (docs / "demo-methods.md").read_text(encoding="utf-8")
     assert example.split("-->\n\n", 1)[1] == written.markdown
     assert (docs / "demo-methods.bib").read_text(encoding="utf-8") == text.bibtex
+
+
+def test_the_source_names_the_commit_measured_when_the_run_recorded_one(demo):
+    assert "The code measured" not in methods(demo).markdown  # recorded before provenance
+    recorded = copy.deepcopy(demo)
+    recorded["provenance"] = {"commit": "0123456789abcdef0123", "branch": "main", "dirty": True,
+                              "ci": {"run_url": "https://ci.example/run/9"}}  # fmt: skip
+    text = methods(recorded).markdown
+    assert ("The code measured was commit 0123456789ab on branch main, with uncommitted "
+            "changes to tracked files, in CI run https://ci.example/run/9.") in text  # fmt: skip

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
 from joulebench.errors import UserError
 from joulebench.harness.runner import Event
+from joulebench.provenance import BRANCH_ENV, COMMIT_ENV
 
 
 def parse_fraction(text: str) -> float:
@@ -156,3 +158,23 @@ def progress_printer(quiet: bool = False) -> Any:
         print(f"joulebench: {where}{event.kind}: {event.message}", file=sys.stderr, flush=True)
 
     return on_event
+
+
+def add_provenance_options(parser: argparse.ArgumentParser) -> None:
+    """--commit and --branch: the code being measured, where the folder has no .git."""
+    parser.add_argument(
+        "--commit",
+        default=None,
+        help="the commit being measured, recorded with the results (default: git in this "
+        "folder, else the CI system's variables)",
+    )
+    parser.add_argument(
+        "--branch", default=None, help="the branch being measured (default: as --commit)"
+    )
+
+
+def apply_provenance(args: argparse.Namespace) -> None:
+    """Make --commit/--branch what every results document of this process records."""
+    for value, variable in ((args.commit, COMMIT_ENV), (args.branch, BRANCH_ENV)):
+        if value:
+            os.environ[variable] = value

@@ -15,7 +15,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from joulebench.cli.common import add_meter_options, meter_options
+from joulebench.cli.common import (
+    add_meter_options,
+    add_provenance_options,
+    apply_provenance,
+    meter_options,
+)
 from joulebench.cli.format import format_meters
 from joulebench.cli.pipeline import measure_save_report, print_outcome, progress_for
 from joulebench.demo import DEMO_VARIANTS, FULL, QUICK, build_demo_variants, demo_task
@@ -36,6 +41,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "(--images: different image models on 8x8 digits)",
     )
     add_meter_options(parser)
+    add_provenance_options(parser)
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -63,6 +69,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo end to end."""
+    apply_provenance(args)
     start = time.perf_counter()
     if not args.json:
         print(format_meters(probe_all()))

@@ -17,6 +17,8 @@ from pathlib import Path
 from joulebench.cli.common import (
     add_meter_options,
     add_protocol_options,
+    add_provenance_options,
+    apply_provenance,
     meter_options,
     progress_printer,
     protocol_values,
@@ -38,6 +40,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     add_meter_options(parser)
     add_protocol_options(parser, warmup_calls=1, warmup_s=0.0)
+    add_provenance_options(parser)
     parser.add_argument(
         "--label", default=None, help="name of this measurement (default: the command)"
     )
@@ -80,6 +83,7 @@ def command_workload(command: Sequence[str]) -> Callable[[int], None]:
 
 def run(args: argparse.Namespace) -> int:
     """Measure the command and print (and save) the result."""
+    apply_provenance(args)
     command = list(args.command)
     if command and command[0] == "--":
         command = command[1:]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from joulebench.cli.common import add_provenance_options, apply_provenance
 from joulebench.cli.pipeline import measure_save_report, print_outcome, progress_for
 from joulebench.config import Experiment, load_experiment
 from joulebench.devices.registry import check_meter_name
@@ -33,6 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "file's [run] repeat, else 1); K >= 3 lets compare judge changes against run-to-run "
         "spread, not only the windows of one run",
     )
+    add_provenance_options(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bars; table and errors")
     parser.add_argument(
         "--wide", action="store_true", help="print every column, however wide the terminal"
@@ -62,6 +64,7 @@ def meter_options_of(experiment: Experiment) -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> int:
     """Load the experiment, measure, save, report."""
+    apply_provenance(args)
     experiment = load_experiment(args.experiment)
     if args.meter:
         meter = experiment.meter.model_copy(update={"name": check_meter_name(args.meter)})

@@ -463,6 +463,22 @@ def _calibration(document: dict[str, Any], calibration: Calibration) -> list[str
     ]
 
 
+def _code(document: dict[str, Any]) -> str:
+    """The commit the run measured, as the results recorded it ("" when they did not)."""
+    code = document.get("provenance") or {}
+    if not code.get("commit"):
+        return ""
+    text = f" The code measured was commit {str(code['commit'])[:12]}"
+    if code.get("branch"):
+        text += f" on branch {code['branch']}"
+    if code.get("dirty"):
+        text += ", with uncommitted changes to tracked files"
+    ci = code.get("ci") or {}
+    if ci.get("run_url"):
+        text += f", in CI run {ci['run_url']}"
+    return text + "."
+
+
 def methods_sections(
     runs: Sequence[tuple[Path, dict[str, Any]]],
     profile: Battery,
@@ -480,7 +496,7 @@ def methods_sections(
             f"{document.get('run_id')}, {document.get('created_utc', 'time not recorded')}, "
             f"joulebench {document.get('joulebench_version', '?')}); this section was written "
             "from that file by joulebench report --format methods."
-        )
+        ) + _code(document)
         sections += [
             Section(f"{prefix}Hardware and software", [_machine(document)]),
             Section(

@@ -29,7 +29,9 @@ Layout of version 2 (all numbers in SI units: J, W, s, bytes)::
 
 Added within version 2 (optional; a reader treats a missing one as not recorded): each
 window's ``run`` (``--repeat``; 0 when absent), a variant's ``outcomes``, ``max_length`` and
-``build`` (how it was made, for ``report --format methods``), the task's ``test_set_sha256``.
+``build`` (how it was made, for ``report --format methods``), the task's ``test_set_sha256``,
+the document's ``provenance`` (the measured project's commit, commit time, branch, dirty state,
+its source and the CI run: ``joulebench.provenance``).
 
 Version 1 divided a variant's window by calls x the nominal batch size; it is read through
 :func:`migrate` (one step to version 2, its figures flagged ``items-not-counted``).

@@ -17,6 +17,7 @@ from joulebench.errors import ResultsError
 from joulebench.files import give_user_permissions
 from joulebench.harness.machine import fingerprint, machine_id
 from joulebench.harness.result import MeasureResult
+from joulebench.provenance import provenance
 from joulebench.results.schema import (
     SCHEMA_VERSION,
     idle_windows_to_list,
@@ -87,6 +88,7 @@ def build_document(
         "machine": machine,
         "settings": items[0].settings.model_dump(),
         "extra": extra or {},
+        "provenance": provenance(),
         "order": [list(r) for r in items[0].order],
         "order_seed": items[0].order_seed,
         "measurements": [measurement_to_dict(r) for r in items],
