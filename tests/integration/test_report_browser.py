@@ -57,3 +57,23 @@ def test_the_html_report_renders_one_marker_per_variant_with_no_console_errors(t
     for chunk in chunks:  # up to the next trace: this variant's marker and error bars
         assert chunk.split('class="trace ', 1)[0].count('class="point"') == 1
     assert "Pareto frontier" in main_plot  # the legend names the frontier
+
+
+def test_the_history_page_renders_a_panel_per_metric_with_no_console_errors(tmp_path):
+    import numpy as np
+
+    from joulebench.testing.history import history_documents, write_history
+
+    docs = history_documents(np.random.default_rng(10), commits=16, energy_steps={8: 0.10})
+    results = write_history(tmp_path / "results", docs)
+    assert main(["history", str(results), "--out", str(tmp_path / "reports")]) == 0
+    dom, log = rendered_dom(tmp_path / "reports" / "history.html", tmp_path / "profile")
+    console = [line for line in log.splitlines() if "CONSOLE" in line]
+    assert not [line for line in console if re.search(r"error|uncaught", line, re.I)], console
+    assert "main-svg" in dom
+    # energy, time and idle power panels (the simulated runs carry no accuracy interval)
+    panels = re.findall(r'class="subplot (x\d*y\d*)"', dom)
+    assert sorted(panels) == ["x2y2", "x3y3", "xy"]
+    for title in ("energy per inference", "time per inference", "idle power"):
+        assert title in dom
+    assert "+10" in dom  # the step's label on its dashed line

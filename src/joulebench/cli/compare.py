@@ -9,7 +9,8 @@ import sys
 import pandas as pd
 
 from joulebench.cli.format import format_frame
-from joulebench.errors import JoulebenchError
+from joulebench.errors import JoulebenchError, UserError
+from joulebench.history.gate import compare_history
 from joulebench.reports.formats import markdown_table
 from joulebench.reports.numbers import significant
 from joulebench.results.compare import DEFAULT_THRESHOLDS, Change, changes_to_dicts, compare
@@ -28,8 +29,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "compare", help="compare two runs; exit 1 on a significant regression past a threshold"
     )
-    parser.add_argument("a", help="baseline results file or folder")
-    parser.add_argument("b", help="candidate results file or folder")
+    parser.add_argument("a", help="baseline results file or folder (with --history: the candidate)")
+    parser.add_argument("b", nargs="?", default=None, help="candidate results file or folder")
+    parser.add_argument(
+        "--history",
+        default=None,
+        metavar="DIR",
+        help="judge the candidate (the one results argument) against the last --last runs of "
+        "the same machine and method in DIR, their spread as the noise",
+    )
+    parser.add_argument(
+        "--last", type=int, default=10, help="past runs for --history (default 10; at least 3)"
+    )
     parser.add_argument(
         "--fail-on",
         action="append",
@@ -99,14 +110,30 @@ def _p_cell(change: Change) -> str:
 def run(args: argparse.Namespace) -> int:
     """Compare and print; the exit code is the verdict."""
     try:
-        changes, notes = compare(
-            args.a,
-            args.b,
-            args.fail_on or DEFAULT_THRESHOLDS,
-            allow_different_hardware=args.allow_different_hardware,
-            allow_different_settings=args.allow_different_settings,
-            correction=args.correction,
-        )
+        if args.history:
+            if args.b is not None:
+                raise UserError(
+                    "with --history give one results argument, the candidate "
+                    "(joulebench compare --history results/ --last 10 candidate.json)"
+                )
+            changes, notes = compare_history(
+                args.history,
+                args.a,
+                last=args.last,
+                thresholds=args.fail_on or DEFAULT_THRESHOLDS,
+                correction=args.correction,
+            )
+        elif args.b is None:
+            raise UserError("give two results (A B), or --history DIR and one candidate")
+        else:
+            changes, notes = compare(
+                args.a,
+                args.b,
+                args.fail_on or DEFAULT_THRESHOLDS,
+                allow_different_hardware=args.allow_different_hardware,
+                allow_different_settings=args.allow_different_settings,
+                correction=args.correction,
+            )
     except JoulebenchError as exc:
         print(f"joulebench: error: {exc}", file=sys.stderr)
         return 2
@@ -136,7 +163,11 @@ def run(args: argparse.Namespace) -> int:
             for note in notes:
                 print(f"- {note}")
         else:
-            title = f"joulebench compare: {args.a} -> {args.b}"
+            title = (
+                f"joulebench compare: last {args.last} runs in {args.history} -> {args.a}"
+                if args.history
+                else f"joulebench compare: {args.a} -> {args.b}"
+            )
             print(format_frame(table, title, optional=("A", "B", "threshold")))
             for note in notes:
                 print(f"note: {note}")

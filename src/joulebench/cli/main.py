@@ -19,6 +19,7 @@ from joulebench.cli import (
     calibrate,
     compare,
     demo,
+    history,
     import_log,
     import_readings,
     measure,
@@ -31,7 +32,7 @@ from joulebench.errors import JoulebenchError
 
 SUBCOMMANDS = (
     demo, run, build, meters, measure, record, import_readings, import_log, report, compare,
-    batteries, calibrate, cache,
+    history, batteries, calibrate, cache,
 )  # fmt: skip
 
 

@@ -1,0 +1,115 @@
+"""The history in rows: each series' latest value, the steps found (a step in idle power is
+the machine, and a code step beside it says so), and Bencher's metric format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from joulebench.devices.base import MEASURED_METHODS
+from joulebench.history.series import IDLE, METRIC_UNITS, RATIO_METRICS, Point, SeriesKey
+from joulebench.history.steps import Step, detect_steps
+from joulebench.reports.numbers import significant
+
+MACHINE_CHANGE = "machine change (idle power moved)"
+
+
+def find_steps(grouped: dict[SeriesKey, list[Point]]) -> dict[SeriesKey, list[Step]]:
+    """The steps of every series."""
+    return {
+        key: detect_steps(
+            [p.value for p in points], [p.se for p in points], ratio=key[3] in RATIO_METRICS
+        )
+        for key, points in grouped.items()
+    }
+
+
+def _size(metric: str, value: float) -> str:
+    if metric in RATIO_METRICS:
+        return f"{value:+.1%}"
+    return f"{value * 100:+.2g} pt"
+
+
+def _where(points: list[Point], step: Step) -> tuple[Point, Point]:
+    return points[step.index - 1], points[step.index]
+
+
+def step_rows(
+    grouped: dict[SeriesKey, list[Point]], steps: dict[SeriesKey, list[Step]]
+) -> list[dict[str, str]]:
+    """One row per step, oldest first: where, how big (95% interval), and what moved."""
+    machine_moves = {
+        (key[0], _where(grouped[key], step)[1].run_id)
+        for key, found in steps.items()
+        if key[2] == IDLE
+        for step in found
+    }
+    rows = []
+    for key, found in steps.items():
+        machine, method, variant, metric = key
+        for step in found:
+            before, after = _where(grouped[key], step)
+            if variant == IDLE:
+                kind = MACHINE_CHANGE
+            elif (machine, after.run_id) in machine_moves:
+                kind = "code or machine: idle power moved at the same run"
+            else:
+                kind = "code"
+            rows.append(
+                {
+                    "machine": machine,
+                    "variant": variant,
+                    "metric": metric + ("" if method in MEASURED_METHODS else f" ({method})"),
+                    "from": f"{before.short_commit} ({before.run_id})",
+                    "to": f"{after.short_commit} ({after.run_id})",
+                    "step (95% CI)": f"{_size(metric, step.size)} [{_size(metric, step.ci_low)}, "
+                    f"{_size(metric, step.ci_high)}]",
+                    "z": f"{step.z:+.1f}",
+                    "what moved": kind,
+                    "_order": after.order[0],
+                }
+            )
+    rows.sort(key=lambda row: row.pop("_order"))
+    return rows
+
+
+def series_rows(
+    grouped: dict[SeriesKey, list[Point]], steps: dict[SeriesKey, list[Step]]
+) -> list[dict[str, str]]:
+    """One row per series: its runs, commits and latest value with its 95% interval."""
+    rows = []
+    for key, points in grouped.items():
+        machine, method, variant, metric = key
+        unit, factor = METRIC_UNITS[metric]
+        latest = points[-1]
+        rows.append(
+            {
+                "machine": machine,
+                "variant": variant,
+                "metric": metric,
+                "energy method": method if method in MEASURED_METHODS else method.upper(),
+                "runs": str(len(points)),
+                "commits": f"{points[0].short_commit} .. {latest.short_commit}",
+                "latest ± 95% CI": f"{significant(latest.value * factor, 4)} ± "
+                f"{significant(1.959964 * latest.se * factor, 2)} {unit}",
+                "steps": str(len(steps.get(key, []))),
+            }
+        )
+    return rows
+
+
+def bencher_metrics(points: list[Point]) -> dict[str, Any]:
+    """Bencher Metric Format of one run's points: ``{benchmark: {measure: {value, lower_value,
+    upper_value}}}`` with 95% bounds, in SI units; estimated or simulated energy is named so
+    in the measure (``energy_j_estimated``), never passed off as measured."""
+    out: dict[str, Any] = {}
+    for p in points:
+        measure = p.metric + (
+            "" if p.method in MEASURED_METHODS or p.metric == "accuracy" else f"_{p.method}"
+        )
+        half = 1.959964 * p.se
+        out.setdefault(p.variant, {})[measure] = {
+            "value": p.value,
+            "lower_value": p.value - half,
+            "upper_value": p.value + half,
+        }
+    return out
