@@ -12,10 +12,11 @@ import pytest
 from scipy import stats
 
 from joulebench.cli.main import main
+from joulebench.history.export import bencher_metrics
 from joulebench.history.gate import prediction_change
 from joulebench.history.series import IDLE, load_points, series
 from joulebench.history.steps import detect_steps
-from joulebench.history.summary import MACHINE_CHANGE, bencher_metrics, find_steps, step_rows
+from joulebench.history.summary import MACHINE_CHANGE, find_steps, step_rows
 from joulebench.testing.history import commit_of, history_documents, write_history
 
 
@@ -152,3 +153,28 @@ def test_history_of_nothing_is_one_line(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["history", str(tmp_path / "empty")]) == 1
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_asv_results_hold_one_file_per_commit_with_a_99_percent_interval(tmp_path):
+    from joulebench.history.export import asv_results
+
+    docs = history_documents(np.random.default_rng(12), commits=4)
+    docs.append(copy.deepcopy(docs[-1]) | {"run_id": "rerun", "created_utc": "2026-09-30T00:00"})
+    docs.append(copy.deepcopy(docs[0]) | {"run_id": "nocommit", "provenance": None})
+    points = load_points([write_history(tmp_path / "results", docs)])
+    files = asv_results(points, tmp_path / "asv")
+    assert len(files) == 4  # the rerun replaced its commit's file; no commit, no asv file
+    data = json.loads(files[0].read_text(encoding="utf-8"))
+    assert data["version"] == 2 and data["commit_hash"] == commit_of(0)
+    row = data["results"]["joulebench.model.energy_j_simulated"]  # labelled, not measured
+    value, low, high = row[0][0], row[5][0], row[6][0]
+    assert low < value < high and dict(zip(data["result_columns"], row, strict=True))["result"] == [
+        value
+    ]
+    machine = json.loads((files[0].parent / "machine.json").read_text(encoding="utf-8"))
+    assert machine == {"machine": "simulated-machine", "version": 1}
+    listed = json.loads((tmp_path / "asv" / "benchmarks.json").read_text(encoding="utf-8"))
+    assert listed["joulebench.model.energy_j_simulated"]["type"] == "track"
+    asv = pytest.importorskip("asv.results", reason="asv is not installed: format checked above")
+    loaded = asv.Results.load(str(files[0]))
+    assert loaded.get_result_value("joulebench.model.energy_j_simulated", []) == [value]

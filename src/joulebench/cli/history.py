@@ -17,9 +17,10 @@ import pandas as pd
 
 from joulebench.cli.format import format_frame
 from joulebench.errors import UserError
+from joulebench.history.export import asv_results, bencher_metrics
 from joulebench.history.page import history_page
 from joulebench.history.series import load_points, series
-from joulebench.history.summary import bencher_metrics, find_steps, series_rows, step_rows
+from joulebench.history.summary import find_steps, series_rows, step_rows
 from joulebench.reports.html import write_text
 
 
@@ -44,6 +45,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         metavar="FILE",
         help="also write the newest run in Bencher's metric format (JSON) to FILE",
+    )
+    parser.add_argument(
+        "--asv",
+        default=None,
+        metavar="DIR",
+        help="also write every run with a commit as asv results (machine.json, one file per "
+        "commit, benchmarks.json) into DIR",
     )
     parser.add_argument("--wide", action="store_true", help="print every column")
     parser.set_defaults(run=run)
@@ -80,4 +88,7 @@ def run(args: argparse.Namespace) -> int:
         export = bencher_metrics([p for p in points if p.run_id == newest])
         path = write_text(Path(args.bencher), json.dumps(export, indent=1) + "\n")
         print(f"Bencher metrics of run {newest}: {path}")
+    if args.asv:
+        files = asv_results(points, Path(args.asv))
+        print(f"asv results: {len(files)} file(s) under {args.asv}")
     return 0

@@ -1,9 +1,7 @@
-"""The history in rows: each series' latest value, the steps found (a step in idle power is
-the machine, and a code step beside it says so), and Bencher's metric format."""
+"""The history in rows: each series' latest value, and the steps found (a step in idle power
+is the machine, and a code step beside it says so)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from joulebench.devices.base import MEASURED_METHODS
 from joulebench.history.series import IDLE, METRIC_UNITS, RATIO_METRICS, Point, SeriesKey
@@ -95,21 +93,3 @@ def series_rows(
             }
         )
     return rows
-
-
-def bencher_metrics(points: list[Point]) -> dict[str, Any]:
-    """Bencher Metric Format of one run's points: ``{benchmark: {measure: {value, lower_value,
-    upper_value}}}`` with 95% bounds, in SI units; estimated or simulated energy is named so
-    in the measure (``energy_j_estimated``), never passed off as measured."""
-    out: dict[str, Any] = {}
-    for p in points:
-        measure = p.metric + (
-            "" if p.method in MEASURED_METHODS or p.metric == "accuracy" else f"_{p.method}"
-        )
-        half = 1.959964 * p.se
-        out.setdefault(p.variant, {})[measure] = {
-            "value": p.value,
-            "lower_value": p.value - half,
-            "upper_value": p.value + half,
-        }
-    return out
