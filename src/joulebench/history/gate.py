@@ -17,12 +17,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from joulebench.errors import UserError
+from joulebench.history.series import document_order, run_mean_se
 from joulebench.results.compare import (
     DEFAULT_THRESHOLDS,
     Change,
@@ -38,17 +38,6 @@ from joulebench.statistics.multiple import CORRECTIONS, DESCRIPTIONS
 
 HISTORY_TEST = "history-prediction-t"
 MIN_PAST_RUNS = 3
-
-
-def _order(document: dict[str, Any]) -> tuple[str, str]:
-    code = document.get("provenance") or {}
-    return (code.get("commit_time_utc") or document["created_utc"], document["created_utc"])
-
-
-def run_value(measurement: dict[str, Any], field: str) -> float | None:
-    """A run's figure per inference: the mean over its windows (each per its own items)."""
-    values = [w[field] / w["items"] for w in measurement.get("windows", []) if w.get("items")]
-    return float(np.mean(values)) if values else None
 
 
 def prediction_change(past: Sequence[float], candidate: float) -> tuple[float, float, float | None]:
@@ -79,7 +68,7 @@ def compare_history(
     if last < MIN_PAST_RUNS:
         raise UserError(f"--last {last}: the gate needs at least {MIN_PAST_RUNS} past runs")
     limits = {t.metric: t for t in (parse_threshold(x) for x in thresholds)}
-    candidates = sorted((d for _, d in documents(candidate)), key=_order)
+    candidates = sorted((d for _, d in documents(candidate)), key=document_order)
     if not candidates:
         raise UserError(f"{candidate} holds no results to judge")
     new = candidates[-1]
@@ -90,7 +79,7 @@ def compare_history(
             if d["run_id"] not in {c["run_id"] for c in candidates}
             and d.get("machine_id") == new.get("machine_id")
         ),
-        key=_order,
+        key=document_order,
     )
     notes: list[str] = []
     raw: list[Change] = []
@@ -115,11 +104,11 @@ def compare_history(
         for differ in settings_differences(latest_doc, latest, new, measurement):
             notes.append(f"{label}: SETTINGS DIFFER from the latest past run: {differ}")
         for metric, field in (("energy_j", "energy_j"), ("time_s", "duration_s")):
-            values = [run_value(m, field) for _, m in past]
-            value = run_value(measurement, field)
-            if value is None or any(v is None for v in values):
+            found = [run_mean_se(m, field) for _, m in [*past, (new, measurement)]]
+            if any(f is None for f in found):
                 continue
-            diff, half, p_value = prediction_change(values, value)  # type: ignore[arg-type]
+            *values, value = [f[0] for f in found]  # type: ignore[index]
+            diff, half, p_value = prediction_change(values, value)
             change = _change(label, metric, value - diff, diff, half, p_value, HISTORY_TEST, limits)
             raw.append(replace(change, runs_a=len(values), runs_b=1))
         for metric, tested in (

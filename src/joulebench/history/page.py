@@ -16,6 +16,7 @@ from typing import Any
 from joulebench.devices.base import MEASURED_METHODS
 from joulebench.history.series import IDLE, METRIC_UNITS, Point, SeriesKey
 from joulebench.history.steps import Step
+from joulebench.history.summary import size_text
 
 PANELS = ("energy_j", "time_s", "accuracy", "idle_power_w")
 TITLES = {
@@ -76,7 +77,7 @@ def history_figure(
             )
             for step in steps.get(key, []):
                 after = points[step.index]
-                size = f"{step.size:+.1%}" if metric != "accuracy" else f"{step.size * 100:+.2g} pt"
+                size = size_text(metric, step.size)
                 figure.add_vline(
                     x=_x(after),
                     line_dash="dash",

@@ -58,8 +58,8 @@ class Point:
 
     @property
     def order(self) -> tuple[str, str]:
-        """Commit time (or the run's own time without one), then the run's time."""
-        return (self.commit_time_utc or self.created_utc, self.created_utc)
+        """Where the point's run goes in a history (:func:`run_order`)."""
+        return run_order(self.commit_time_utc, self.created_utc)
 
     @property
     def short_commit(self) -> str:
@@ -67,7 +67,25 @@ class Point:
         return self.commit[:8] if self.commit else "(no commit)"
 
 
-def _mean_se(values: list[float], runs: list[int]) -> tuple[float, float] | None:
+def run_order(commit_time_utc: str | None, created_utc: str) -> tuple[str, str]:
+    """A run's place in a history: the time of the commit it measured (its own time where it
+    recorded none), then its own time."""
+    return (commit_time_utc or created_utc, created_utc)
+
+
+def document_order(document: dict[str, Any]) -> tuple[str, str]:
+    """:func:`run_order` of a run document."""
+    code = document.get("provenance") or {}
+    return run_order(code.get("commit_time_utc"), str(document.get("created_utc")))
+
+
+def run_mean_se(measurement: dict[str, Any], field: str) -> tuple[float, float] | None:
+    """A measurement's figure per inference (``field``: ``energy_j`` or ``duration_s``) and
+    its standard error: over its runs' means with ``--repeat``, else over its windows (None
+    with fewer than 2)."""
+    windows = [w for w in measurement.get("windows", []) if w.get("items")]
+    values = [w[field] / w["items"] for w in windows]
+    runs = [int(w.get("run", 0)) for w in windows]
     means = np.asarray(means_by_run(values, runs) if len(set(runs)) > 1 else values, dtype=float)
     if means.size < 2 or not np.all(np.isfinite(means)):
         return None
@@ -88,11 +106,9 @@ def points_of(document: dict[str, Any]) -> list[Point]:
     points: list[Point] = []
     measurements = document.get("measurements") or []
     for m in measurements:
-        windows = [w for w in m.get("windows", []) if w.get("items")]
-        runs = [int(w.get("run", 0)) for w in windows]
         name = (m.get("variant") or {}).get("name", m["label"])
         for metric, field in (("energy_j", "energy_j"), ("time_s", "duration_s")):
-            found = _mean_se([w[field] / w["items"] for w in windows], runs)
+            found = run_mean_se(m, field)
             if found:
                 points.append(
                     Point(

@@ -21,7 +21,8 @@ def find_steps(grouped: dict[SeriesKey, list[Point]]) -> dict[SeriesKey, list[St
     }
 
 
-def _size(metric: str, value: float) -> str:
+def size_text(metric: str, value: float) -> str:
+    """A step's size: ``+5.0%`` for a ratio metric, ``-1.2 pt`` for accuracy."""
     if metric in RATIO_METRICS:
         return f"{value:+.1%}"
     return f"{value * 100:+.2g} pt"
@@ -59,8 +60,10 @@ def step_rows(
                     "metric": metric + ("" if method in MEASURED_METHODS else f" ({method})"),
                     "from": f"{before.short_commit} ({before.run_id})",
                     "to": f"{after.short_commit} ({after.run_id})",
-                    "step (95% CI)": f"{_size(metric, step.size)} [{_size(metric, step.ci_low)}, "
-                    f"{_size(metric, step.ci_high)}]",
+                    "step (95% CI)": (
+                        f"{size_text(metric, step.size)} [{size_text(metric, step.ci_low)}, "
+                        f"{size_text(metric, step.ci_high)}]"
+                    ),
                     "z": f"{step.z:+.1f}",
                     "what moved": kind,
                     "_order": after.order[0],
