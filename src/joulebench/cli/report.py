@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -20,7 +21,7 @@ from joulebench.reports.methods import write_methods
 from joulebench.reports.plots import caption_lines
 from joulebench.reports.static import EXPORTER, save_scatter, save_views
 from joulebench.reports.tables import DETAIL_COLUMNS, figures_table, flag_lines, flag_summary
-from joulebench.results.frame import documents, load
+from joulebench.results.frame import documents, frame_of
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -132,7 +133,8 @@ def write_report(
     axis(x), axis(y)  # an unknown figure is one line before anything is read
     profile = battery(battery_spec)
     profiles = load_profiles(calibrations_root(calibrations), calibration) if calibration else {}
-    loaded = load(results, battery=profile)
+    runs = documents(results)  # read once: the frame, the calibration and methods use them
+    loaded = frame_of(runs, profile)
     frame = loaded[loaded["score"].notna()]
     skipped = loaded[loaded["score"].isna()]
     if frame.empty:
@@ -142,9 +144,9 @@ def write_report(
         )
     stem = report_stem(out, frame, profile.name, x, y, formats)
     warnings: list[str] = []
+    shown = set(frame["run_id"])
+    runs = [(path, doc) for path, doc in runs if doc.get("run_id") in shown]
     if calibration:
-        shown = set(frame["run_id"])
-        runs = [(path, doc) for path, doc in documents(results) if doc["run_id"] in shown]
         frame, warnings = add_calibrated(frame, runs, profiles, profile)
         if x == DEFAULT_AXES[0] and frame["whole_energy_j"].notna().any():
             x = "whole_inferences_per_charge"  # the honest count, where there is one
@@ -168,7 +170,7 @@ def write_report(
         elif kind == "methods":
             used = set(frame.loc[frame["whole_energy_j"].notna(), "machine"]) if calibration else ()
             calibrated = {machine: profiles[machine] for machine in used}
-            paths.extend(_write_methods(results, frame, out, stem, profile, calibrated))
+            paths.extend(_write_methods(runs, out, stem, profile, calibrated))
             continue
         elif kind == "tex":
             flagged = (" Flags: " + "; ".join(flags) + ".") if flags else ""
@@ -195,16 +197,13 @@ def write_report(
 
 
 def _write_methods(
-    results: Path,
-    frame: pd.DataFrame,
+    runs: list[tuple[Path, dict[str, Any]]],
     out: Path,
     stem: str,
     profile: Battery,
     calibrations: dict[str, Calibration],
 ) -> list[Path]:
     """The methods section of the runs the report shows, as .methods.md/.tex and a .bib."""
-    shown = set(frame["run_id"])
-    runs = [(path, doc) for path, doc in documents(results) if doc.get("run_id") in shown]
     text = write_methods(runs, profile, f"{stem}.methods", calibrations=calibrations)
     paths = [out / f"{stem}.{suffix}" for suffix in METHODS_FILES]
     for path, content in zip(paths, (text.markdown, text.latex, text.bibtex), strict=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -159,8 +160,13 @@ def _scores(variant: dict[str, Any]) -> dict[str, Any]:
     accuracy = variant.get("accuracy")
     if primary is None and accuracy:  # written before metrics were recorded
         primary = {"name": "accuracy", "higher_is_better": True, **accuracy}
-    out: dict[str, Any] = {"score": None, "score_low": None, "score_high": None,
-                           "score_name": None, "score_higher_is_better": None}  # fmt: skip
+    out: dict[str, Any] = {
+        "score": None,
+        "score_low": None,
+        "score_high": None,
+        "score_name": None,
+        "score_higher_is_better": None,
+    }
     if primary is not None:
         value = primary["value"]
         out.update(
@@ -191,10 +197,17 @@ def load(path_or_dir: Path | str, battery: str | Battery = "phone") -> pd.DataFr
     ``battery``'s profile).
     Figures a plain workload does not have (accuracy, latency, ...) are None.
     """
+    return frame_of(documents(path_or_dir), battery)
+
+
+def frame_of(
+    runs: Sequence[tuple[Path, dict[str, Any]]], battery: str | Battery = "phone"
+) -> pd.DataFrame:
+    """:func:`load`'s frame of run documents already read (``(path, document)`` pairs)."""
     profile = battery if isinstance(battery, Battery) else battery_profile(battery)
     rows = [
         _row(document, m, path, profile)
-        for path, document in documents(path_or_dir)
+        for path, document in runs
         for m in document["measurements"]
     ]
     return pd.DataFrame(rows)
