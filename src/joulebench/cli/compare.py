@@ -47,7 +47,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         metavar="METRIC:±N[%|pt]",
         help="threshold, e.g. energy_j:+5%% or accuracy:-1pt (repeatable; "
-        f"default {' '.join(DEFAULT_THRESHOLDS)})",
+        f"default {' '.join(DEFAULT_THRESHOLDS).replace('%', '%%')})",
     )
     parser.add_argument("--format", choices=("table", "md", "json"), default="table")
     parser.add_argument(
