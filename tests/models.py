@@ -53,3 +53,59 @@ def make_tiny_bert(folder: Path, num_labels: int = 2, seed: int = 0) -> Path:
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+STORY = (
+    "the film was good and the plot was very fine the music is great the acting was not "
+    "bad the story is strong the movie was brilliant a very dull plot is weak"
+).split()
+
+
+def make_tiny_llama(folder: Path, *, pad_token: bool = False, seed: int = 0) -> Path:
+    """Save a random 2-layer, 32-wide Llama causal LM with a word-level tokenizer (no pad
+    token unless asked: most causal LMs ship without one) into ``folder``."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    specials = ["<unk>", "<s>", "</s>", *(["<pad>"] if pad_token else [])]
+    vocab = {t: i for i, t in enumerate([*specials, *dict.fromkeys(WORDS + STORY)])}
+    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        unk_token="<unk>",
+        bos_token="<s>",
+        eos_token="</s>",
+        **({"pad_token": "<pad>"} if pad_token else {}),
+    )
+    config = LlamaConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+        bos_token_id=1,
+        eos_token_id=2,
+        pad_token_id=3 if pad_token else None,
+    )
+    torch.manual_seed(seed)
+    LlamaForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def story_texts(count: int, words: int = 24, seed: int = 0) -> list[str]:
+    """``count`` distinct texts of ``words`` words from the tiny models' vocabulary."""
+    import random
+
+    rng = random.Random(seed)
+    texts: list[str] = []
+    while len(texts) < count:
+        text = " ".join(rng.choice(STORY) for _ in range(words))
+        if text not in texts:
+            texts.append(text)
+    return texts

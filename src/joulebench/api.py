@@ -87,7 +87,12 @@ def run(
     progress and the table (unless ``quiet``) and each failed variant as one error line;
     a failed variant never stops the others. Returns a :class:`RunOutcome`.
     """
-    from joulebench.cli.pipeline import measure_save_report, print_outcome, progress_for
+    from joulebench.cli.pipeline import (
+        measure_save_report,
+        print_outcome,
+        progress_for,
+        window_kinds,
+    )
 
     if os.environ.get(WORKER_ENV):
         raise UserError(
@@ -101,7 +106,8 @@ def run(
         raise UserError("no variants to measure: give at least one")
     folder = ensure_writable(Path(out))
     settings = {"windows": 5, **protocol}
-    with progress_for(quiet, len(specs), settings["windows"], repeat) as events:
+    kinds = window_kinds(task)
+    with progress_for(quiet, len(specs), settings["windows"], repeat, kinds) as events:
         variant_run, path, report, table = measure_save_report(
             specs,
             task,

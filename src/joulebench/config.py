@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -102,6 +102,19 @@ class TaskConfig(_Frozen):
     max_test: int | None = Field(None, gt=0)
     max_train: int | None = Field(None, gt=0)
     seed: int = 0
+    kind: Literal["classify", "generate"] = Field(
+        "classify",
+        description="'generate': a causal LM continues prompts (perplexity, J per token)",
+    )
+    prompts: int = Field(8, gt=0, description="generate: prompts drawn from the data")
+    documents: int = Field(16, ge=2, description="generate: held-out texts for perplexity")
+    prompt_tokens: int = Field(32, gt=0, description="generate: every prompt cut to this")
+    max_new_tokens: int = Field(32, gt=0, description="generate: tokens each request makes")
+    ppl_tokens: int = Field(128, ge=2, description="generate: each document cut to this")
+    kv_cache: bool = True
+    reference_column: str | None = Field(
+        None, description="generate with a metric: the column of each prompt's reference"
+    )
 
     @field_validator("bootstrap")
     @classmethod

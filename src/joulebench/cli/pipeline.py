@@ -55,19 +55,29 @@ def measure_save_report(
 
 
 @contextmanager
-def progress_for(quiet: bool, variants: int, windows: int, repeat: int = 1) -> Iterator[StageTimes]:
+def progress_for(
+    quiet: bool, variants: int, windows: int, repeat: int = 1, kinds: int = 1
+) -> Iterator[StageTimes]:
     """Progress bars on stderr; plain log lines when stderr is not a terminal (CI, a file, a
     pipe); or (``quiet``) only the lines a reader must see. Yields the ``on_event`` callback,
-    which also keeps where the time went (:class:`StageTimes`)."""
+    which also keeps where the time went (:class:`StageTimes`). ``kinds``: windows per variant
+    per round (2 for a generation task: full and prefill)."""
     display: AbstractContextManager[Any]
     if quiet:
         display = nullcontext(progress_printer(quiet=True))
     elif not sys.stderr.isatty():
-        display = PlainLog(variants, windows, repeat=repeat)
+        display = PlainLog(variants, windows, repeat=repeat, kinds=kinds)
     else:
-        display = RunProgress(variants, windows, repeat=repeat)
+        display = RunProgress(variants, windows, repeat=repeat, kinds=kinds)
     with display as events:
         yield StageTimes(events)
+
+
+def window_kinds(task: object) -> int:
+    """Windows per variant per round: full and prefill for a generation task, else one."""
+    from joulebench.tasks.generation import Generation
+
+    return 2 if isinstance(task, Generation) else 1
 
 
 def stage_table(stages: StageTimes) -> str:

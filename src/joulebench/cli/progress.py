@@ -27,11 +27,14 @@ from joulebench.harness.runner import Event
 class RunProgress:
     """An ``on_event`` callback that drives three bars: build, load & score, energy windows.
 
-    The windows bar knows how many windows the protocol plans (variants + idle, times
-    ``windows``) and so gives an ETA; adaptive stopping may add a few beyond it.
+    The windows bar knows how many windows the protocol plans (variants x ``kinds`` + idle,
+    times ``windows``; a generation variant has 2 kinds, full and prefill) and so gives an
+    ETA; adaptive stopping may add a few beyond it.
     """
 
-    def __init__(self, variants: int, windows: int, idle: bool = True, repeat: int = 1) -> None:
+    def __init__(
+        self, variants: int, windows: int, idle: bool = True, repeat: int = 1, kinds: int = 1
+    ) -> None:
         self.console = Console(stderr=True)
         self.progress = Progress(
             SpinnerColumn(),
@@ -46,7 +49,7 @@ class RunProgress:
         self._build: TaskID | None = None
         self._load = self.progress.add_task("load and score", total=variants * repeat)
         self._windows = self.progress.add_task(
-            "energy windows", total=(variants + idle) * windows * repeat
+            "energy windows", total=(variants * kinds + idle) * windows * repeat
         )
 
     def __enter__(self) -> RunProgress:
@@ -98,10 +101,11 @@ class PlainLog:
         repeat: int = 1,
         *,
         stream: TextIO | None = None,
+        kinds: int = 1,
     ) -> None:
         self.stream = stream
-        self.round_size = max(1, variants + idle)
-        self.planned = (variants + idle) * windows * repeat
+        self.round_size = max(1, variants * kinds + idle)
+        self.planned = self.round_size * windows * repeat
         self.windows_done = 0
         self.started = time.monotonic()
 

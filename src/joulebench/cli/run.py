@@ -6,7 +6,12 @@ import argparse
 from pathlib import Path
 
 from joulebench.cli.common import add_provenance_options, apply_provenance
-from joulebench.cli.pipeline import measure_save_report, print_outcome, progress_for
+from joulebench.cli.pipeline import (
+    measure_save_report,
+    print_outcome,
+    progress_for,
+    window_kinds,
+)
 from joulebench.config import Experiment, load_experiment
 from joulebench.devices.registry import check_meter_name
 from joulebench.errors import UserError
@@ -80,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
     quiet = args.quiet or args.json
     repeat = experiment.run.repeat
     variants, windows = len(experiment.variants), experiment.protocol.windows
-    with progress_for(quiet, variants, windows, repeat) as events:
+    kinds = window_kinds(task)
+    with progress_for(quiet, variants, windows, repeat, kinds) as events:
         variant_run, path, report, table = measure_save_report(
             experiment.variants,
             task,

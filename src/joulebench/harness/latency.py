@@ -21,7 +21,8 @@ MIN_SAMPLES = {50: 2, 95: 20, 99: 100}
 """Batches needed for each percentile: p95 needs 20 (one sample in 20 above it), p99 100."""
 
 
-def _percentiles(values: Sequence[float]) -> dict[int, float | None]:
+def percentiles(values: Sequence[float]) -> dict[int, float | None]:
+    """p50, p95 and p99 of ``values``, each None where fewer samples than it needs."""
     array = np.asarray(values, dtype=float)
     return {
         q: float(np.percentile(array, q)) if array.size >= need else None
@@ -62,8 +63,8 @@ def latency_from_windows(windows: Sequence[Window], batch_size: int) -> Latency:
     pairs = [(t, k) for w in windows for t, k in zip(w.latencies_s, w.latency_items, strict=True)]
     full = [t for t, k in pairs if k == batch_size]
     per_item = [t / k for t, k in pairs if k > 0]
-    batch = _percentiles(full)
-    item = _percentiles(per_item)
+    batch = percentiles(full)
+    item = percentiles(per_item)
     return Latency(
         batch_size,
         len(full),

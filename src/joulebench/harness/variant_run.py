@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -27,8 +28,18 @@ from joulebench.harness.result import Flag, MeasureResult
 from joulebench.harness.runner import Event, measure_many
 from joulebench.harness.stages import stage_event
 from joulebench.harness.stats import Summary
-from joulebench.harness.worker import TOKENISING, Worker, WorkerDied, WorkerJob, WorkerReady
+from joulebench.harness.tokens import TokenFigures, token_figures
+from joulebench.harness.worker import (
+    PHASE_PREFILL,
+    TOKENISING,
+    GenerationJob,
+    Worker,
+    WorkerDied,
+    WorkerJob,
+    WorkerReady,
+)
 from joulebench.tasks.base import Task
+from joulebench.tasks.generation import Generation
 from joulebench.tasks.metrics import Accuracy, Scores
 from joulebench.variants.spec import VariantSpec
 
@@ -57,6 +68,11 @@ class VariantResult:
     """What one timed and measured inference covers (tokenisation, copies, the wait, ...)."""
     max_length: int | None = None
     """Texts were cut to this many tokens (the run's setting; a comparison checks it)."""
+    prefill: MeasureResult | None = None
+    """A generation variant's prefill windows (one new token per request); ``energy`` then
+    holds its full-generation windows, and per item means per request."""
+    tokens: TokenFigures | None = None
+    """A generation variant's per-token figures (``harness.tokens``)."""
 
     @property
     def latency_p50_s(self) -> float | None:
@@ -137,14 +153,27 @@ def default_threads() -> int:
     return os.cpu_count() or 1
 
 
-def inference_includes(backend: str, device: str, loader: bool) -> tuple[str, ...]:
+PREFILL_SUFFIX = " [prefill]"
+"""A generation variant's prefill windows are measured under its name with this suffix."""
+GENERATE_INCLUDES = (
+    "generate() on the prompt's token ids (tokenised before measuring)",
+    "greedy decoding of every new token",
+    "copy of the new token ids",
+)
+
+
+def inference_includes(
+    backend: str, device: str, loader: bool, generate: bool = False
+) -> tuple[str, ...]:
     """What one measured inference covers, for the results (docs/protocol.md)."""
+    wait = ("wait for the GPU (synchronise)",) if is_gpu_device(device) else ()
+    if generate:
+        return (*GENERATE_INCLUDES, *wait)
     tokens = "tokenisation (of each text cut, before measuring, to its first max_length tokens)"
     steps = {
         "torch": (tokens, "copy to device", "forward pass", "arg-max", "copy to host"),
         "onnxruntime": (tokens, "forward pass (ONNX Runtime)", "arg-max"),
     }.get(backend, ("the variant's predict(batch)",))
-    wait = ("wait for the GPU (synchronise)",) if is_gpu_device(device) else ()
     before = ("loader: run once before measuring, not included",) if loader else ()
     return (*steps, *wait, *before)
 
@@ -225,10 +254,11 @@ def run_variants(
     threads = threads or default_threads()
     split = task.split()
     run = VariantRun()
+    generation = _generation_job(task, names)
 
     def job(spec: VariantSpec) -> WorkerJob:
         size = spec.batch_size or batch_size
-        return WorkerJob(spec, split.test.inputs, size, threads, device, max_length)
+        return WorkerJob(spec, split.test.inputs, size, threads, device, max_length, generation)
 
     measured: dict[str, list[_RunPart]] = {}
     for index in range(repeat):
@@ -240,10 +270,18 @@ def run_variants(
             break
         live = _start(active, job, run, on_event, lambda p: task.score(p, split.test))
         try:
-            energies = _measure(live, run, meter, meter_options, on_event, settings, device)
+            energies = _measure(
+                live, run, meter, meter_options, on_event, settings, device, generation is not None
+            )
             for name, (worker, ready) in live.items():
                 if name in energies:
-                    part = _RunPart(worker.job, ready, energies[name], worker.memory())
+                    part = _RunPart(
+                        worker.job,
+                        ready,
+                        energies[name],
+                        worker.memory(),
+                        energies.get(name + PREFILL_SUFFIX),
+                    )
                     measured.setdefault(name, []).append(part)
         finally:
             for worker, _ in live.values():
@@ -266,6 +304,27 @@ class _RunPart:
     ready: WorkerReady
     energy: MeasureResult
     memory: dict[str, Any]
+    prefill: MeasureResult | None = None
+
+
+def _generation_job(task: Task, names: Sequence[str]) -> GenerationJob | None:
+    """What each worker must do for a generation task (None for any other task)."""
+    if not isinstance(task, Generation):
+        return None
+    clash = [n for n in names if n.endswith(PREFILL_SUFFIX)]
+    if clash:
+        raise UserError(
+            f"variant name {clash[0]!r} ends with {PREFILL_SUFFIX.strip()!r}, which names a "
+            "generation variant's prefill windows; rename it"
+        )
+    return GenerationJob(
+        documents=task.documents,
+        prompt_tokens=task.prompt_tokens,
+        max_new_tokens=task.max_new_tokens,
+        ppl_tokens=task.ppl_tokens,
+        texts=task.metric is not None,
+        kv_cache=task.kv_cache,
+    )
 
 
 def _variant_result(
@@ -275,6 +334,23 @@ def _variant_result(
     first = parts[0]
     size = first.job.batch_size
     energy = merge_runs([p.energy for p in parts])
+    generation = first.job.generation
+    prefill = tokens = None
+    if generation is not None:
+        prefills = [p.prefill for p in parts if p.prefill is not None]
+        if len(prefills) != len(parts):
+            raise MeasurementError(f"variant {first.job.spec.name!r}: prefill windows missing")
+        prefill = merge_runs(prefills)
+        energy = replace(
+            energy,
+            flags=(
+                *energy.flags,
+                *(Flag(f.code, f"prefill windows: {f.message}") for f in prefill.flags),
+            ),
+        )
+        tokens = token_figures(
+            energy, prefill, generation.prompt_tokens, generation.max_new_tokens, size
+        )
     latency = latency_from_windows(energy.windows, size)
     flags = [f for f in (_latency_flag(latency), _runs_flag(parts, repeat)) if f]
     energy = replace(
@@ -301,9 +377,13 @@ def _variant_result(
         energy=energy,
         device=device,
         inference_includes=inference_includes(
-            first.ready.backend, device, bool(first.job.spec.loader)
+            first.ready.backend, device, bool(first.job.spec.loader), generation is not None
         ),
-        max_length=max_length if first.ready.backend in TOKENISING else None,
+        max_length=(
+            max_length if first.ready.backend in TOKENISING and generation is None else None
+        ),
+        prefill=prefill,
+        tokens=tokens,
     )
 
 
@@ -341,8 +421,10 @@ def _measure(
     on_event: Callable[[Event], None],
     settings: Mapping[str, Any],
     device: str = "cpu",
+    prefill: bool = False,
 ) -> dict[str, MeasureResult]:
     """Interleaved energy windows over the live workers; a worker that dies is dropped.
+    ``prefill``: each worker also gets prefill windows (a generation task).
 
     ``auto`` chooses from the variants' device (CUDA: the GPU's meter), not from this
     process, which never starts CUDA itself."""
@@ -350,7 +432,11 @@ def _measure(
         options = dict(meter_options or {})
         if meter in ("auto", "estimate"):  # the estimate must count the workers' CPU time
             options["cpu_time_s"] = cpu_time_of([w.pid for w, _ in live.values() if w.pid])
-        workloads = {name: worker.run for name, (worker, _) in live.items()}
+        workloads: dict[str, Callable[[int], Any]] = {}
+        for name, (worker, _) in live.items():
+            workloads[name] = worker.run
+            if prefill:
+                workloads[name + PREFILL_SUFFIX] = partial(worker.run, phase=PHASE_PREFILL)
         try:
             return measure_many(
                 workloads,

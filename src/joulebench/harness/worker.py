@@ -62,11 +62,31 @@ TOKENISING = ("torch", "onnxruntime")
 see it); their workers import transformers, so the fork server preloads its model code."""
 
 
+PHASE_FULL = "full"
+"""A window's calls run the whole workload: a batch's predictions, or a full generation."""
+PHASE_PREFILL = "prefill"
+"""A generation window whose calls only read the prompts and produce the first token."""
+
+
+@dataclass(frozen=True)
+class GenerationJob:
+    """What a generation task asks of a causal LM's worker (``tasks.generation``)."""
+
+    documents: tuple[str, ...]
+    prompt_tokens: int
+    max_new_tokens: int
+    ppl_tokens: int
+    texts: bool = False
+    """Generate every prompt's text in the scoring pass (a user's metric needs them)."""
+    kv_cache: bool = True
+
+
 @dataclass(frozen=True)
 class WorkerJob:
     """What a worker needs: the variant, the test inputs, the batch size and the threads.
 
-    ``inputs``: texts, a numpy array (first axis = example) or a list of per-example objects.
+    ``inputs``: texts, a numpy array (first axis = example) or a list of per-example objects;
+    for a generation task (``generation`` set) the prompts.
     """
 
     spec: VariantSpec
@@ -75,6 +95,7 @@ class WorkerJob:
     threads: int
     device: str = "cpu"
     max_length: int = 128
+    generation: GenerationJob | None = None
 
 
 @dataclass
@@ -199,48 +220,130 @@ def _memory() -> dict[str, int | None]:
     return {"peak_rss_bytes": peak_rss_bytes(), "gpu_peak_bytes": gpu}
 
 
+class _Stage:
+    """What the worker is doing, for the message when it fails."""
+
+    def __init__(self) -> None:
+        self.name = "loading"
+
+
+def _start_predict(job: WorkerJob, stage: _Stage) -> tuple[dict[str, BatchLoop], WorkerReady]:
+    """Load the variant, score it on every test input; one loop of batches for the windows."""
+    from joulebench.variants.base import prepare
+    from joulebench.variants.load import load_variant
+
+    t0 = time.perf_counter()
+    model = load_variant(
+        job.spec, device=job.device, threads=job.threads, max_length=job.max_length
+    )
+    load_s = time.perf_counter() - t0
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(job.threads)
+    raw = _batches(job.inputs, job.batch_size)
+    sizes = [len(b) for b in raw]
+    stage.name = "preparing the batches (its loader)"
+    batches = [prepare(model, b) for b in raw]
+    stage.name = "predicting"
+    for batch in batches[:ACCURACY_WARMUP_BATCHES]:
+        model.predict(batch)
+    parts: list[Any] = []
+    start = time.perf_counter()
+    for batch, size in zip(batches, sizes, strict=True):
+        parts.append(_as_rows(job.spec.name, model.predict(batch), size))
+    scoring_s = time.perf_counter() - start
+    info = model.info
+    ready = WorkerReady(
+        _join(job.spec.name, parts),
+        scoring_s,
+        info.backend,
+        info.params,
+        info.size_bytes,
+        dict(info.details),
+        load_s,
+        peak_rss_bytes(),
+        threads=thread_settings(),
+    )
+    return {PHASE_FULL: BatchLoop(model, batches, sizes, job.device)}, ready
+
+
+class _Generate:
+    """A causal LM as a batch loop's model: ``predict`` generates ``new_tokens`` tokens."""
+
+    def __init__(self, model: Any, new_tokens: int) -> None:
+        self.model = model
+        self.new_tokens = new_tokens
+
+    def predict(self, batch: Any) -> Any:
+        return self.model.generate(batch, self.new_tokens)
+
+
+def _start_generate(job: WorkerJob, stage: _Stage) -> tuple[dict[str, BatchLoop], WorkerReady]:
+    """Load a causal LM, score its perplexity (and generate every prompt's text where a metric
+    needs it); two loops for the windows: full generations and prefill only (one new token)."""
+    from joulebench.tasks.generation import GenerationOutput
+    from joulebench.variants.causal_backend import CausalLM
+
+    gen = job.generation
+    assert gen is not None
+    if job.spec.backend != "torch" or job.spec.path is None:
+        raise VariantError(
+            f"variant {job.spec.name!r}: a generation task runs transformers causal language "
+            f"models (backend torch with a path), not backend {job.spec.backend!r}"
+        )
+    t0 = time.perf_counter()
+    model = CausalLM(
+        job.spec.path,
+        name=job.spec.name,
+        recipe=job.spec.recipe,
+        device=job.device,
+        trust_remote_code=job.spec.trust_remote_code,
+        kv_cache=gen.kv_cache,
+    )
+    load_s = time.perf_counter() - t0
+    model.torch.set_num_threads(job.threads)
+    model.check_lengths(gen.prompt_tokens, gen.max_new_tokens, gen.ppl_tokens)
+    stage.name = "tokenising the prompts"
+    ids = model.prompt_ids(job.inputs, gen.prompt_tokens)
+    batches = model.batches(ids, job.batch_size)
+    sizes = [int(b.shape[0]) for b in batches]
+    stage.name = "scoring"
+    start = time.perf_counter()
+    nll, counts = model.document_nll(gen.documents, gen.ppl_tokens)
+    texts = None
+    if gen.texts:
+        texts = tuple(
+            text for b in batches for text in model.texts(model.generate(b, gen.max_new_tokens))
+        )
+    scoring_s = time.perf_counter() - start
+    info = model.info
+    ready = WorkerReady(
+        GenerationOutput(tuple(nll), tuple(counts), texts),
+        scoring_s,
+        info.backend,
+        info.params,
+        info.size_bytes,
+        dict(info.details),
+        load_s,
+        peak_rss_bytes(),
+        threads=thread_settings(),
+    )
+    loops = {
+        PHASE_FULL: BatchLoop(_Generate(model, gen.max_new_tokens), batches, sizes, job.device),
+        PHASE_PREFILL: BatchLoop(_Generate(model, 1), batches, sizes, job.device),
+    }
+    return loops, ready
+
+
 def _serve(conn: Connection, job: WorkerJob) -> None:
     # Ctrl-C is the parent's to handle: it saves what it has, then stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _set_threads(job.threads)
     os.environ[WORKER_ENV] = "1"
+    stage = _Stage()
     try:
-        from joulebench.variants.base import prepare
-        from joulebench.variants.load import load_variant
-
-        stage = "loading"
-        t0 = time.perf_counter()
-        model = load_variant(
-            job.spec, device=job.device, threads=job.threads, max_length=job.max_length
-        )
-        load_s = time.perf_counter() - t0
-        torch = sys.modules.get("torch")
-        if torch is not None:
-            torch.set_num_threads(job.threads)
-        raw = _batches(job.inputs, job.batch_size)
-        sizes = [len(b) for b in raw]
-        stage = "preparing the batches (its loader)"
-        batches = [prepare(model, b) for b in raw]
-        stage = "predicting"
-        for batch in batches[:ACCURACY_WARMUP_BATCHES]:
-            model.predict(batch)
-        parts: list[Any] = []
-        start = time.perf_counter()
-        for batch, size in zip(batches, sizes, strict=True):
-            parts.append(_as_rows(job.spec.name, model.predict(batch), size))
-        scoring_s = time.perf_counter() - start
-        info = model.info
-        ready = WorkerReady(
-            _join(job.spec.name, parts),
-            scoring_s,
-            info.backend,
-            info.params,
-            info.size_bytes,
-            dict(info.details),
-            load_s,
-            peak_rss_bytes(),
-            threads=thread_settings(),
-        )
+        start = _start_generate if job.generation is not None else _start_predict
+        loops, ready = start(job, stage)
         try:
             conn.send(("ready", ready))
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
@@ -255,23 +358,23 @@ def _serve(conn: Connection, job: WorkerJob) -> None:
         first = str(exc).splitlines()[0] if str(exc) else ""
         fix = (
             "call it on one batch of the task's inputs to see the traceback"
-            if stage == "predicting"
+            if stage.name == "predicting"
             else "load it alone to see the traceback (JOULEBENCH_DEBUG=1 prints it)"
         )
         conn.send(
             (
                 "error",
                 f"variant {job.spec.name!r} raised {type(exc).__name__}: {first} while "
-                f"{stage}; {fix}\n{traceback.format_exc(limit=3)}",
+                f"{stage.name}; {fix}\n{traceback.format_exc(limit=3)}",
             )
         )
         return
-    loop = BatchLoop(model, batches, sizes, job.device)
     while True:
         message = conn.recv()
         if message[0] == "run":
             try:
-                done = loop.run(message[1])
+                phase = message[2] if len(message) > 2 else PHASE_FULL
+                done = loops[phase].run(message[1])
             except Exception as exc:
                 conn.send(
                     ("error", f"variant {job.spec.name!r} raised {type(exc).__name__}: {exc}")
@@ -414,10 +517,11 @@ class Worker:
         """Wait until the model is loaded and scored."""
         return self._receive("ready", timeout_s)
 
-    def run(self, n: int) -> WorkDone:
-        """Run ``n`` batches in the worker; return the items they held and their times."""
+    def run(self, n: int, phase: str = PHASE_FULL) -> WorkDone:
+        """Run ``n`` batches in the worker (``phase``: full work, or a generation's prefill);
+        return the items they held and their times."""
         try:
-            self._conn.send(("run", n))
+            self._conn.send(("run", n, phase))
         except OSError:
             raise self._died() from None
         return self._receive("done", READY_TIMEOUT_S)

@@ -99,6 +99,28 @@ AXES: dict[str, Axis] = {
         "top5_accuracy_ci_high",
     ),
     "score": Axis("score", "score", 1.0, True, False, "score_low", "score_high"),
+    "decode_token_j": Axis(
+        "decode_token_j",
+        "energy per output token (mJ, decode)",
+        1000.0,
+        False,
+        True,
+        ci95="decode_token_j_ci95",
+    ),
+    "prefill_token_j": Axis(
+        "prefill_token_j",
+        "energy per prompt token (mJ, prefill)",
+        1000.0,
+        False,
+        True,
+        ci95="prefill_token_j_ci95",
+    ),
+    "tokens_per_charge": Axis(
+        "tokens_per_charge", "output tokens per {battery} charge", 1.0, True, True
+    ),
+    "output_tokens_per_s": Axis("output_tokens_per_s", "output tokens/s", 1.0, True, True),
+    "ttft_p50_s": Axis("ttft_p50_s", "time to first token p50 (ms)", 1000.0, False, True),
+    "tpot_p50_s": Axis("tpot_p50_s", "time per output token p50 (ms)", 1000.0, False, True),
 }
 """``score`` is each task's primary metric; its label and direction come from the results."""
 
@@ -122,6 +144,8 @@ def resolve(name: str, frame: pd.DataFrame) -> Axis:
     ):
         name = "score"
     found = axis(name)
+    if name in ("inferences_per_charge", "whole_inferences_per_charge"):
+        return _responses(found, frame)
     if name != "score" or "score_name" not in frame:
         return found
     names = sorted(set(frame["score_name"].dropna()))
@@ -135,6 +159,15 @@ def resolve(name: str, frame: pd.DataFrame) -> Axis:
     label = names[0] if len(names) == 1 else f"score ({', '.join(names)})"
     label += "" if higher else " (lower is better)"
     return replace(found, label=label, higher_is_better=higher)
+
+
+def _responses(found: Axis, frame: pd.DataFrame) -> Axis:
+    """For generation runs an inference is a response: say so, with its output length."""
+    if "new_tokens" not in frame or frame["new_tokens"].isna().all():
+        return found
+    lengths = sorted({int(n) for n in frame["new_tokens"].dropna()})
+    each = f" of {lengths[0]} output tokens" if len(lengths) == 1 else ""
+    return replace(found, label=found.label.replace("inferences", f"responses{each}"))
 
 
 def oriented(axis_: Axis, value: float) -> float:

@@ -290,6 +290,24 @@ _WORKS = (
 }""",
     ),
     Work(
+        "welch1947",
+        "Welch, 1947",
+        "Welch, B. L. (1947). The generalization of 'Student's' problem when several different "
+        "population variances are involved. Biometrika, 34(1/2), 28-35. "
+        "https://doi.org/10.1093/biomet/34.1-2.28",
+        """@article{welch1947,
+  author = {Welch, B. L.},
+  title = {The Generalization of `{S}tudent's' Problem when Several Different Population
+           Variances are Involved},
+  journal = {Biometrika},
+  volume = {34},
+  number = {1/2},
+  pages = {28--35},
+  year = {1947},
+  doi = {10.1093/biomet/34.1-2.28}
+}""",
+    ),
+    Work(
         "greene2006",
         "Greene and Cunningham, 2006",
         "Greene, D., & Cunningham, P. (2006). Practical solutions to the problem of diagonal "

@@ -24,7 +24,9 @@ from typing import Any
 
 from joulebench.batteries import Battery
 from joulebench.calibration import Calibration
+from joulebench.reports import methods_generation as generation
 from joulebench.reports.citations import bibtex
+from joulebench.reports.methods_generation import is_generation
 from joulebench.reports.methods_render import Section, cited_keys, render_latex, render_markdown
 from joulebench.reports.prose import count, join, num, percent, plural
 from joulebench.reports.variant_text import variant_lines
@@ -117,6 +119,8 @@ def _task(document: dict[str, Any]) -> list[str | list[str]]:
     text = f"The task was {task.get('name', 'unnamed')} ({task.get('kind', 'unknown kind')})"
     if data:
         text += f" on {data}{cite}"
+    if is_generation(document):
+        return [text + ". " + generation.task_text(task)]
     sizes = []
     if task.get("train") is not None:
         sizes.append(f"{task['train']:,} training examples (used only to build variants)")
@@ -201,11 +205,14 @@ def _protocol(document: dict[str, Any]) -> list[str | list[str]]:
         threads = first.get("threads") or {}
         text = (
             "Each variant ran in its own worker process; the parent process held the meter and "
-            "told each worker when to run. One inference is one test example"
-        )
+            "told each worker when to run. "
+            + (generation.PROTOCOL if is_generation(document) else "")
+            + f" One {'request' if is_generation(document) else 'inference is one test example'}"
+        ).replace("  ", " ")
         includes = variants[0]["variant"].get("inference_includes") or []
         if includes:
-            text += f", and includes {join([str(i) for i in includes])}"
+            text += f"{' includes' if is_generation(document) else ', and includes'} "
+            text += join([str(i) for i in includes])
         text += "."
         if threads.get("torch_threads") is not None:
             text += f" Workers used {plural(int(threads['torch_threads']), 'thread')}"
@@ -331,9 +338,11 @@ def _statistics(document: dict[str, Any]) -> list[str | list[str]]:
         else "(a short last batch counts its own examples)"
     )
     made = join([INTERVAL_TEXT.get(k, f"a {k} interval") for k in sorted(kinds)])
+    item, items = ("request", "prompts") if is_generation(document) else ("inference", "examples")
     paragraphs: list[str | list[str]] = [
-        "Energy per inference is the mean over windows of each window's energy divided by the "
-        f"examples it ran {counted}, with {made}. Time per inference is computed the same way."
+        f"Energy per {item} is the mean over windows of each window's energy divided by the "
+        f"{items} it ran {counted.replace('examples', items)}, with {made}. Time per {item} is "
+        "computed the same way."
     ]
     variants = [m["variant"] for m in _variants(document)]
     accuracy = [v for v in variants if v.get("accuracy")]
@@ -343,6 +352,8 @@ def _statistics(document: dict[str, Any]) -> list[str | list[str]]:
             "Accuracy's 95% interval is Wilson's score interval[[cite:wilson1927]] over the "
             f"{' / '.join(f'{n:,}' for n in sizes)} test examples."
         )
+    if is_generation(document):
+        return paragraphs + generation.statistics_text(variants) + _latency_text(variants)
     boots = [v for v in variants if (v.get("outcomes") or {}).get("kind") == "bootstrap"]
     if boots:
         outcome = boots[0]["outcomes"]
@@ -360,15 +371,19 @@ def _statistics(document: dict[str, Any]) -> list[str | list[str]]:
             "the examples both got right or wrong (p < 0.05), in other figures by 95% intervals "
             "that do not overlap."
         )
+    return paragraphs + _latency_text(variants)
+
+
+def _latency_text(variants: list[dict[str, Any]]) -> list[str | list[str]]:
     latency = [v["latency"] for v in variants if v.get("latency")]
-    if latency:
-        samples = [int(item.get("batch_samples") or 0) for item in latency]
-        paragraphs.append(
-            "Latency percentiles come from every full batch timed inside the energy windows "
-            f"({min(samples)} to {max(samples)} batches per variant); p95 is given with at "
-            "least 20 batches and p99 with at least 100, and left out otherwise."
-        )
-    return paragraphs
+    if not latency:
+        return []
+    samples = [int(item.get("batch_samples") or 0) for item in latency]
+    return [
+        "Latency percentiles come from every full batch timed inside the energy windows "
+        f"({min(samples)} to {max(samples)} batches per variant); p95 is given with at "
+        "least 20 batches and p99 with at least 100, and left out otherwise."
+    ]
 
 
 def _battery(document: dict[str, Any], profile: Battery) -> list[str | list[str]]:

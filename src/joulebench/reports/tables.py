@@ -101,6 +101,37 @@ def _calibrated_columns(r: pd.Series) -> dict[str, str]:
     }
 
 
+def _ms(value: float | None) -> str:
+    return "—" if value is None or pd.isna(value) else significant(value * 1000)
+
+
+def _generation_columns(r: pd.Series) -> dict[str, str]:
+    """A generation variant's per-token energy, TTFT and TPOT, tokens/s and tokens per charge."""
+    if r.get("new_tokens") is None or pd.isna(r.get("new_tokens")):
+        return dict.fromkeys(GENERATION_HEADERS, "—")
+    values = (
+        _plus_minus(r.get("decode_token_j"), r.get("decode_token_j_ci95"), 1000),
+        _plus_minus(r.get("prefill_token_j"), r.get("prefill_token_j_ci95"), 1000),
+        f"{_ms(r.get('ttft_p50_s'))} / {_ms(r.get('ttft_p95_s'))}",
+        f"{_ms(r.get('tpot_p50_s'))} / {_ms(r.get('tpot_p95_s'))}",
+        _plus_minus(r.get("output_tokens_per_s"), None, 1.0),
+        f"{int(r['prompt_tokens'])} -> {int(r['new_tokens'])}",
+        "—" if pd.isna(r.get("tokens_per_charge")) else _count(r["tokens_per_charge"]),
+    )
+    return dict(zip(GENERATION_HEADERS, values, strict=True))
+
+
+GENERATION_HEADERS = (
+    "mJ/output token ± 95% CI",
+    "mJ/prompt token ± 95% CI",
+    "TTFT p50/p95 ms",
+    "TPOT p50/p95 ms",
+    "output tokens/s",
+    "tokens in -> out",
+    "tokens per charge",
+)
+
+
 def figures_table(
     frame: pd.DataFrame, x: str = "inferences_per_charge", y: str = "accuracy"
 ) -> pd.DataFrame:
@@ -113,6 +144,9 @@ def figures_table(
     compressed = "compressed_size_bytes" in frame and frame["compressed_size_bytes"].notna().any()
     families = several_families(frame)
     calibrated = "whole_energy_j" in frame and frame["whole_energy_j"].notna().any()
+    generation = "new_tokens" in frame and frame["new_tokens"].notna().any()
+    item = "request" if generation else "inference"
+    charges = "responses" if generation else "inferences"
     for index, r in frame.iterrows():
         device = {"device": r["machine"]} if several else {}
         family = {"family": r.get("family") or "—"} if families else {}
@@ -124,13 +158,12 @@ def figures_table(
                 "method": r.get("method") or "—",
                 "backend": r.get("backend") or "—",
                 **_score_columns(frame, r),
-                "energy mJ/inference ± 95% CI": _plus_minus(
-                    r["energy_j"], r["energy_j_ci95"], 1000
-                ),
+                f"energy mJ/{item} ± 95% CI": _plus_minus(r["energy_j"], r["energy_j_ci95"], 1000),
                 "meter accuracy mJ": _systematic(r),
-                "net mJ/inference": _plus_minus(
+                f"net mJ/{item}": _plus_minus(
                     r.get("net_energy_j"), r.get("net_energy_j_ci95"), 1000
                 ),
+                **(_generation_columns(r) if generation else {}),
                 "energy method": energy_method_text(r),
                 "latency p50 ms": _latency(r),
                 "peak RSS MB": _plus_minus(r.get("peak_rss_bytes"), None, 1e-6),
@@ -141,7 +174,7 @@ def figures_table(
                     if compressed
                     else {}
                 ),
-                f"inferences per {r['battery']} charge": (
+                f"{charges} per {r['battery']} charge": (
                     f"{_count(r['inferences_per_charge'])} "
                     f"[{_count(r['inferences_per_charge_low'])}, "
                     f"{_count(r['inferences_per_charge_high'])}]"
@@ -160,6 +193,9 @@ DETAIL_COLUMNS = (
     "top-5 (95% CI)",
     "meter accuracy mJ",
     "net mJ/inference",
+    "net mJ/request",
+    "mJ/prompt token ± 95% CI",
+    "tokens per charge",
     "peak RSS MB",
     "params M",
     "compressed MB",

@@ -147,10 +147,39 @@ def _row(
     row["inferences_per_charge"] = charges.value
     row["inferences_per_charge_low"] = charges.low
     row["inferences_per_charge_high"] = charges.high
+    row.update(_generation(variant.get("generation"), charges.value))
     row["flags"] = ",".join(f["code"] for f in m["flags"])
     row["flag_notes"] = " | ".join(f"{f['code']}: {f['message']}" for f in m["flags"])
     row["path"] = str(path)
     return row
+
+
+GENERATION_TIMES = ("ttft_p50_s", "ttft_p95_s", "tpot_p50_s", "tpot_p95_s", "output_tokens_per_s")
+GENERATION_ENERGY = (
+    "decode_token_j",
+    "prefill_token_j",
+    "net_decode_token_j",
+    "net_prefill_token_j",
+)
+
+
+def _generation(generation: dict[str, Any] | None, responses: float | None) -> dict[str, Any]:
+    """A generation variant's per-token columns (None for other rows); a row's energy and
+    charges are then per request (one response of ``new_tokens`` tokens)."""
+    generation = generation or {}
+    out: dict[str, Any] = {
+        "prompt_tokens": generation.get("prompt_tokens"),
+        "new_tokens": generation.get("new_tokens"),
+    }
+    for name in GENERATION_ENERGY:
+        out[name], out[f"{name}_ci95"] = _figure(generation, name)
+    for name in GENERATION_TIMES:
+        out[name] = generation.get(name)
+    new_tokens = out["new_tokens"]
+    out["tokens_per_charge"] = (
+        responses * new_tokens if responses is not None and new_tokens else None
+    )
+    return out
 
 
 def _scores(variant: dict[str, Any]) -> dict[str, Any]:

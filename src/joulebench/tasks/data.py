@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -58,6 +59,30 @@ def _read_table(path: Path) -> pd.DataFrame:
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise UserError(f"data file {path} cannot be parsed as {suffix[1:]}: {exc}") from None
     raise UserError(f"data file {path}: unknown format {suffix!r}; use .csv, .tsv, .jsonl or .json")
+
+
+def load_texts(
+    path: Path | str, *, text_column: str = "text", reference_column: str | None = None
+) -> tuple[tuple[str, ...], tuple[Any, ...] | None]:
+    """Texts (and each one's reference, where a column is named) from CSV, TSV, JSONL or JSON;
+    rows with an empty text are left out."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"data file {path} does not exist; give the path of a CSV or JSONL file")
+    frame = _read_table(path)
+    missing = [c for c in (text_column, reference_column) if c and c not in frame.columns]
+    if missing:
+        raise UserError(
+            f"data file {path} has no column {missing[0]!r} (columns: "
+            f"{', '.join(map(str, frame.columns)) or 'none'}); set text_column/reference_column"
+        )
+    keep = [i for i, t in enumerate(frame[text_column]) if isinstance(t, str) and t.strip()]
+    if not keep:
+        raise UserError(f"data file {path} has no non-empty {text_column!r} texts")
+    texts = tuple(str(frame[text_column].iloc[i]) for i in keep)
+    if reference_column is None:
+        return texts, None
+    return texts, tuple(frame[reference_column].iloc[i] for i in keep)
 
 
 def load_table(

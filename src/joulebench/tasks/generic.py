@@ -51,7 +51,9 @@ def metric_name_of(metric: Metric) -> str:
     return "metric" if name == "<lambda>" else name
 
 
-def _value(metric: Metric, name: str, predictions: Sequence[Any], labels: Sequence[Any]) -> float:
+def metric_value(
+    metric: Metric, name: str, predictions: Sequence[Any], labels: Sequence[Any]
+) -> float:
     try:
         value = metric(predictions, labels)
     except Exception as exc:
@@ -123,12 +125,12 @@ class GenericTask:
         name = self.score_name
         labels = list(test.labels)
         items = list(predictions)
-        value = _value(self.metric, name, items, labels)
+        value = metric_value(self.metric, name, items, labels)
         if self.bootstrap == 0 or len(items) < 2:
             return Scores({name: Score(name, value, None, None, self.higher_is_better, len(items))})
 
         def statistic(index: np.ndarray) -> float:
-            return _value(self.metric, name, [items[i] for i in index],
+            return metric_value(self.metric, name, [items[i] for i in index],
                           [labels[i] for i in index])  # fmt: skip
 
         low, high, replicates = bca_interval(

@@ -45,6 +45,33 @@ def check_model_folder(path: Path, name: str) -> None:
         )
 
 
+def apply_quantize(
+    model: Any,
+    recipe: dict[str, Any],
+    device: str,
+    size_bytes: int | None,
+    details: dict[str, Any],
+    name: str,
+) -> tuple[Any, int | None]:
+    """The model after the recipe's ``quantize`` step (``dynamic-int8`` or ``nf4``), and the
+    size its weights take; ``details`` gets the kernel and the file's own size."""
+    quantize = recipe.get("quantize")
+    if not quantize:
+        return model, size_bytes
+    if quantize == "dynamic-int8":
+        model, kernel = quantize_dynamic_int8(model)
+    elif quantize == "nf4":
+        model, kernel = quantize_nf4(model, device)
+    else:
+        raise VariantError(
+            f"variant {name!r}: unknown quantize recipe {quantize!r}; use dynamic-int8 or nf4"
+        )
+    details["kernel"] = kernel
+    details["file_size_bytes"] = size_bytes
+    details["size"] = "quantized weights in memory (the folder holds fp32 weights)"
+    return model, quantized_size(model)
+
+
 class TorchClassifier:
     """A transformers ``AutoModelForSequenceClassification`` on CPU or CUDA."""
 
@@ -104,20 +131,8 @@ class TorchClassifier:
             details["adapter_size_bytes"] = size_bytes
             details["size"] = "base weights + LoRA adapter (not merged)"
             size_bytes = base_bytes + (size_bytes or 0)
+        model, size_bytes = apply_quantize(model, recipe, device, size_bytes, details, name)
         quantize = recipe.get("quantize")
-        if quantize in ("dynamic-int8", "nf4"):
-            if quantize == "dynamic-int8":
-                model, kernel = quantize_dynamic_int8(model)
-            else:
-                model, kernel = quantize_nf4(model, device)
-            details["kernel"] = kernel
-            details["file_size_bytes"] = size_bytes
-            size_bytes = quantized_size(model)
-            details["size"] = "quantized weights in memory (the folder holds fp32 weights)"
-        elif quantize:
-            raise VariantError(
-                f"variant {name!r}: unknown quantize recipe {quantize!r}; use dynamic-int8 or nf4"
-            )
         self.model = model.to(device).eval() if quantize != "nf4" else model.eval()
         self.device = device
         self.max_length = max_length
