@@ -10,7 +10,9 @@ decoding of the output into text).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import io
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,13 @@ def check_causal(path: Path, name: str) -> None:
             f"variant {name!r}: the model in {path} is a {architectures[0]}, not a causal "
             "language model; a generation task needs a decoder (Llama, GPT-2, Qwen, ...)"
         )
+
+
+@contextlib.contextmanager
+def quiet_gguf() -> Iterator[None]:
+    """Hide the progress bar transformers draws (on stderr) while it dequantizes a GGUF file."""
+    with contextlib.redirect_stderr(io.StringIO()):
+        yield
 
 
 def context_length(config: Any) -> int | None:
@@ -90,8 +99,9 @@ class CausalLM:
             check_causal(path, name)
             options["use_safetensors"] = True
         try:
-            self.tokenizer = transformers.AutoTokenizer.from_pretrained(path, **options)
-            model = transformers.AutoModelForCausalLM.from_pretrained(path, **options)
+            with quiet_gguf() if gguf_file else contextlib.nullcontext():
+                self.tokenizer = transformers.AutoTokenizer.from_pretrained(path, **options)
+                model = transformers.AutoModelForCausalLM.from_pretrained(path, **options)
         except VariantError:
             raise
         except ImportError as exc:

@@ -1,0 +1,88 @@
+"""Causal-LM builders on a random tiny Llama: magnitude and Wanda pruning, LoRA merged; each
+built once (cached), recorded, and loadable by the causal back-end."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("peft")
+
+import torch
+from transformers import LlamaForCausalLM
+
+from joulebench.errors import VariantError
+from joulebench.variants.causal_backend import CausalLM
+from joulebench.variants.causal_builders import build_causal_lora, build_causal_prune
+from joulebench.variants.recipe import read_record
+from tests.models import make_tiny_bert, make_tiny_llama, story_texts
+
+
+@pytest.fixture(scope="module")
+def llama(tmp_path_factory):
+    return make_tiny_llama(tmp_path_factory.mktemp("models") / "llama")
+
+
+def _weights(folder):
+    model = LlamaForCausalLM.from_pretrained(folder)
+    return {name: p.detach().clone() for name, p in model.named_parameters()}
+
+
+def test_magnitude_pruning_zeroes_the_decoder_not_the_head(llama, tmp_path):
+    built = build_causal_prune(llama, tmp_path, kind="magnitude", sparsity=0.5)
+    assert read_record(built.path)["achieved_sparsity"] == pytest.approx(0.5, abs=0.01)
+    weights = _weights(built.path)
+    base = _weights(llama)
+    assert torch.equal(weights["lm_head.weight"], base["lm_head.weight"])
+    assert torch.equal(weights["model.embed_tokens.weight"], base["model.embed_tokens.weight"])
+    # global L1: every weight dropped anywhere in the decoder is no larger than any kept one
+    linear = [n for n in base if n.endswith("proj.weight")]
+    dropped = torch.cat([base[n][weights[n] == 0].abs() for n in linear])
+    kept = torch.cat([base[n][weights[n] != 0].abs() for n in linear])
+    assert dropped.max() <= kept.min()
+    again = build_causal_prune(llama, tmp_path, kind="magnitude", sparsity=0.5)
+    assert again.cached and again.path == built.path
+    CausalLM(built.path, name="pruned")  # loads
+
+
+def test_wanda_prunes_each_output_row_by_weight_times_input_norm(llama, tmp_path):
+    texts = story_texts(6)
+    built = build_causal_prune(llama, tmp_path, kind="wanda", sparsity=0.25, texts=texts,
+                               tokens=16)  # fmt: skip
+    record = read_record(built.path)
+    assert record["method"] == "prune-wanda" and record["calibration_texts"] == 6
+    weights = _weights(built.path)
+    for name in ("model.layers.0.mlp.down_proj.weight", "model.layers.1.self_attn.v_proj.weight"):
+        w = weights[name]
+        per_row = (w == 0).sum(1)
+        assert torch.all(per_row == int(w.shape[1] * 0.25))  # the same share of every row
+    magnitude = _weights(build_causal_prune(llama, tmp_path, kind="magnitude", sparsity=0.25).path)
+    name = "model.layers.0.mlp.down_proj.weight"
+    assert not torch.equal(weights[name] == 0, magnitude[name] == 0)  # the inputs count
+
+
+def test_lora_merged_changes_only_the_query_and_value_projections(llama, tmp_path):
+    built = build_causal_lora(llama, tmp_path, texts=story_texts(8), steps=5, batch=2, rank=4,
+                              tokens=16, lr=1e-2)  # fmt: skip
+    record = read_record(built.path)
+    assert record["method"] == "lora-merged" and record["trainable_params"] > 0
+    assert record["final_loss"] < record["first_loss"]
+    merged, base = _weights(built.path), _weights(llama)
+    changed = {n for n in base if not torch.equal(merged[n], base[n])}
+    assert changed and all(n.endswith(("q_proj.weight", "v_proj.weight")) for n in changed)
+    assert not any("lora" in n for n in merged)
+    CausalLM(built.path, name="lora")
+
+
+def test_bad_builds_are_one_line(llama, tmp_path):
+    with pytest.raises(VariantError, match="outside \\(0, 1\\)"):
+        build_causal_prune(llama, tmp_path, kind="magnitude", sparsity=1.5)
+    with pytest.raises(VariantError, match="use magnitude or wanda"):
+        build_causal_prune(llama, tmp_path, kind="sparsegpt", sparsity=0.5)
+    with pytest.raises(VariantError, match="calibration or training texts"):
+        build_causal_prune(llama, tmp_path, kind="wanda", sparsity=0.5, texts=())
+    bert = make_tiny_bert(tmp_path / "bert")
+    with pytest.raises(VariantError, match="not a causal language model"):
+        build_causal_prune(bert, tmp_path, kind="magnitude", sparsity=0.5)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # nothing half-built
