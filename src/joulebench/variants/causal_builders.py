@@ -156,7 +156,8 @@ def lora_merged(
     seed: int = 0,
 ) -> dict[str, Any]:
     """Train LoRA adapters (query and value projections) with the causal-LM loss on
-    ``texts``, merge them into the weights and save a plain model."""
+    ``texts`` (all cut to the shortest one's length, at most ``tokens``, so a batch needs no
+    padding), merge them into the weights and save a plain model."""
     import time
 
     import torch
@@ -183,6 +184,8 @@ def lora_merged(
         target_modules=list(LORA_TARGETS),
     )
     encoded = _encoded(tokenizer, texts, tokens)
+    length = min(len(ids[0]) for ids in encoded)
+    rows = torch.cat([ids[:, :length] for ids in encoded])  # one length: batches without pads
     generator = torch.Generator().manual_seed(seed)
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -193,8 +196,8 @@ def lora_merged(
         model.train()
         losses = []
         for _ in range(steps):
-            picks = torch.randint(len(encoded), (batch,), generator=generator).tolist()
-            loss = sum(model(input_ids=encoded[i], labels=encoded[i]).loss for i in picks) / batch
+            picks = rows[torch.randint(len(rows), (batch,), generator=generator)]
+            loss = model(input_ids=picks, labels=picks).loss
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -205,6 +208,7 @@ def lora_merged(
         raise VariantError(f"merging left LoRA modules behind ({leftover[0]}, ...)")
     _save(merged, base, out)
     return {
+        "sequence_tokens": length,
         "trainable_params": trainable,
         "first_loss": losses[0],
         "final_loss": sum(losses[-5:]) / len(losses[-5:]),
@@ -251,7 +255,7 @@ def build_causal_lora(
     return build_cached(
         "lora-merged", base, recipe, out_root,
         lambda out: {"backend": "torch", **lora_merged(base, out, texts=texts, **options)},
-        force=force, data={"training_texts": len(texts)},
+        force=force, data={"training_texts": len(texts)}, compress=False,
     )  # fmt: skip
 
 
@@ -288,4 +292,4 @@ def build_from_gguf(folder: Path, gguf_file: str, out_root: Path, *, force: bool
         }
 
     return build_cached("from-gguf", Path(folder), {"gguf_file": gguf_file}, out_root, make,
-                        force=force)  # fmt: skip
+                        force=force, compress=False)  # fmt: skip

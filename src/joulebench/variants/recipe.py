@@ -178,8 +178,12 @@ def build_cached(
     *,
     force: bool = False,
     data: dict[str, Any] | None = None,
+    compress: bool = True,
 ) -> Built:
     """Build into ``out_root/<method>-<hash>`` unless it is there already (or ``force``).
+
+    ``compress=False`` leaves the compressed size out of the record (None): zlib over a large
+    dense model takes tens of seconds and says nothing where no weight was zeroed.
 
     ``build(folder)`` writes the model into ``folder`` and returns extra record entries (a
     kernel, a max-abs difference, ...). The folder appears only once the build has finished;
@@ -206,7 +210,7 @@ def build_cached(
             "data": data,
             "libraries": library_versions(),
             "size_bytes": size_on_disk(temp),
-            "compressed_size_bytes": compressed_size(temp),
+            "compressed_size_bytes": compressed_size(temp) if compress else None,
             "params": params,
             "nonzero_params": nonzero,
             "build_s": round(build_s, 3),

