@@ -1,6 +1,6 @@
 """Where the demo's time goes: its stage table, cold (nothing cached) and warm (builds cached).
 
-Runs ``joulebench demo`` (``--quick`` unless ``--full``) twice in a scratch folder with a
+Runs ``joulebench demo`` (``--quick`` unless ``--full``; ``--llm`` for the generative demo) twice in a scratch folder with a
 fresh cache folder: the first run fine-tunes and builds everything (cold), the second reuses
 them (warm). Each run's stages (the table every demo prints at its end; ``stages`` in its
 ``--json`` output) and wall time are kept. Not run in CI (minutes of work; CI runs the quick
@@ -21,12 +21,14 @@ from typing import Any
 from common import parser, write_json
 
 
-def one_run(folder: Path, cache: Path, full: bool) -> dict[str, Any]:
+def one_run(folder: Path, cache: Path, full: bool, llm: bool = False) -> dict[str, Any]:
     command = [sys.executable, "-m", "joulebench.cli.main", "demo", "--json",
                "--cache-dir", str(cache), "--out", str(folder / "results"),
                "--reports", str(folder / "reports")]  # fmt: skip
     if not full:
         command.append("--quick")
+    if llm:
+        command.append("--llm")
     started = time.perf_counter()
     done = subprocess.run(
         command,
@@ -48,13 +50,14 @@ def one_run(folder: Path, cache: Path, full: bool) -> dict[str, Any]:
 def main() -> None:
     args = parser(__doc__, "the quick demo (the default; --full for the full one)")
     args.add_argument("--full", action="store_true", help="the full ten-variant demo")
+    args.add_argument("--llm", action="store_true", help="the generative demo (demo --llm)")
     options = args.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         cache = folder / "cache"
-        runs = {"cold": one_run(folder, cache, options.full)}
-        runs["warm"] = one_run(folder, cache, options.full)
-    which = "full" if options.full else "quick"
+        runs = {"cold": one_run(folder, cache, options.full, options.llm)}
+        runs["warm"] = one_run(folder, cache, options.full, options.llm)
+    which = ("llm-" if options.llm else "") + ("full" if options.full else "quick")
     for name, run in runs.items():
         print(f"{which} demo, {name}: {run['wall_s']:.0f} s wall, meter {run['meter']}")
         for row in run["stages"]:
