@@ -1,10 +1,10 @@
 """Where the demo's time goes: its stage table, cold (nothing cached) and warm (builds cached).
 
-Runs ``joulebench demo`` (``--quick`` unless ``--full``; ``--llm`` for the generative demo) twice in a scratch folder with a
-fresh cache folder: the first run fine-tunes and builds everything (cold), the second reuses
-them (warm). Each run's stages (the table every demo prints at its end; ``stages`` in its
-``--json`` output) and wall time are kept. Not run in CI (minutes of work; CI runs the quick
-demo once anyway).
+Runs ``joulebench demo`` (``--quick`` unless ``--full``; ``--llm`` for the generative demo)
+twice in a scratch folder with a fresh cache folder: the first run fine-tunes and builds
+everything (cold), the second reuses them (warm). Each run's stages (the table every demo
+prints at its end; ``stages`` in its ``--json`` output) and wall time are kept. Not run in CI
+(minutes of work; CI runs the quick demo once anyway).
 """
 
 from __future__ import annotations
