@@ -142,7 +142,10 @@ def test_results_reports_and_compare_read_a_generation_run(measured, task, tmp_p
     for header in ("mJ/output token", "mJ/prompt token", "TTFT p50/p95 ms", "responses per"):
         assert header in text
     [page] = report.glob("*.html")
-    assert "responses of 8 output tokens per phone charge" in page.read_text()
+    html = page.read_text()
+    assert "responses of 8 output tokens per phone charge" in html
+    assert "t of log-perplexity over documents for perplexity" in html
+    assert "Wilson for accuracy" not in html
     assert main(["report", str(first), "--out", str(report), "--format", "methods"]) == 0
     [methods] = report.glob("*.methods.md")
     text = methods.read_text()

@@ -35,3 +35,12 @@ def test_a_handful_of_batches_gives_no_p95_or_p99_rather_than_an_interpolation()
     assert latency.missing == ["p95", "p99"]
     forty = latency_from_windows([window([0.1] * 40, [8] * 40)], 8)
     assert forty.p95_s is not None and forty.p99_s is None
+
+
+def test_the_few_samples_flag_says_what_each_missing_percentile_needs():
+    from joulebench.harness.variant_run import _latency_flag
+
+    latency = latency_from_windows([window([0.1] * 12, [4] * 12)], 4)
+    flag = _latency_flag(latency)
+    assert flag is not None and flag.code == "few-latency-samples"
+    assert "12 full batches of 4 were timed and p95 needs 20 and p99 needs 100" in flag.message

@@ -181,12 +181,12 @@ def inference_includes(
 def _latency_flag(latency: Latency) -> Flag | None:
     if not latency.missing:
         return None
-    need = max(MIN_SAMPLES[int(p[1:])] for p in latency.missing)
+    needs = " and ".join(f"{p} needs {MIN_SAMPLES[int(p[1:])]}" for p in latency.missing)
     return Flag(
         "few-latency-samples",
         f"{', '.join(latency.missing)} not given: {latency.batch_samples} full batches of "
-        f"{latency.batch_size} were timed and {'/'.join(latency.missing)} needs {need}; "
-        "raise --windows or --min-window-s for more",
+        f"{latency.batch_size} were timed and {needs}; raise --windows or --min-window-s for "
+        "more",
     )
 
 

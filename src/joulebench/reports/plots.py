@@ -52,15 +52,33 @@ ENERGY_AXES = (
 """Axes made from energy: a point whose energy was not measured is drawn hollow on them."""
 
 
+def score_interval_text(frame: pd.DataFrame) -> str:
+    """How the scores' intervals were made, for a caption: Wilson for accuracy, a t interval
+    for perplexity, BCa bootstrap for a task's own metric."""
+    parts = []
+    if "accuracy" in frame and frame["accuracy"].notna().any():
+        parts.append("Wilson for accuracy")
+    names = set()
+    if "score_name" in frame:
+        names = set(frame.loc[frame["accuracy"].isna(), "score_name"].dropna())
+    if "perplexity" in names and "new_tokens" in frame and frame["new_tokens"].notna().any():
+        parts.append("t of log-perplexity over documents for perplexity")
+        names.discard("perplexity")
+    if names:
+        parts.append(f"BCa bootstrap for {', '.join(sorted(names))}")
+    return ", ".join(parts) or "no score interval"
+
+
 def caption_lines(frame: pd.DataFrame, battery: Battery, plot: bool = True) -> list[str]:
     """What the reader must know: how energy was obtained, and what it covers (``plot``: the
     words for a figure, with its markers and error bars; else for a table)."""
     methods = sorted(set(frame["energy_method"]))
     meters = ", ".join(sorted(set(frame["meter"])))
     scopes = ", ".join(sorted(set(frame["scope"])))
+    generation = "new_tokens" in frame and frame["new_tokens"].notna().any()
+    item = "response (one request's output tokens)" if generation else "inference"
     lines = [
-        f"Battery: {battery.describe()}. Energy: gross per inference, meter {meters}, "
-        f"scope {scopes}."
+        f"Battery: {battery.describe()}. Energy: gross per {item}, meter {meters}, scope {scopes}."
     ]
     manual = frame[frame["energy_method"] == "manual"] if "manual_form" in frame else frame[:0]
     if len(manual):
@@ -91,8 +109,8 @@ def caption_lines(frame: pd.DataFrame, battery: Battery, plot: bool = True) -> l
     if "between-runs" in kinds:
         energy_interval += ", or Student t over the means of independent runs (--repeat)"
     lines.append(
-        f"{lead}: statistical 95% (Wilson for accuracy, {energy_interval} for energy; ± is the "
-        "half-width). The meter's own accuracy is a systematic bound apart from them"
+        f"{lead}: statistical 95% ({score_interval_text(frame)}, {energy_interval} for energy; "
+        "± is the half-width). The meter's own accuracy is a systematic bound apart from them"
         + (" (the 'meter accuracy' column)." if not plot else ".")
     )
     flagged = sorted({c for codes in frame.get("flags", []) if isinstance(codes, str)
