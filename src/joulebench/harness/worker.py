@@ -251,10 +251,15 @@ def _start_predict(job: WorkerJob, stage: _Stage) -> tuple[dict[str, BatchLoop],
     start = time.perf_counter()
     for batch, size in zip(batches, sizes, strict=True):
         parts.append(_as_rows(job.spec.name, model.predict(batch), size))
-    scoring_s = time.perf_counter() - start
+    ready = _ready(model, _join(job.spec.name, parts), time.perf_counter() - start, load_s)
+    return {PHASE_FULL: BatchLoop(model, batches, sizes, job.device)}, ready
+
+
+def _ready(model: Any, predictions: Any, scoring_s: float, load_s: float) -> WorkerReady:
+    """What a loaded and scored variant reports: its predictions and what it is."""
     info = model.info
-    ready = WorkerReady(
-        _join(job.spec.name, parts),
+    return WorkerReady(
+        predictions,
         scoring_s,
         info.backend,
         info.params,
@@ -264,7 +269,6 @@ def _start_predict(job: WorkerJob, stage: _Stage) -> tuple[dict[str, BatchLoop],
         peak_rss_bytes(),
         threads=thread_settings(),
     )
-    return {PHASE_FULL: BatchLoop(model, batches, sizes, job.device)}, ready
 
 
 class _Generate:
@@ -315,19 +319,8 @@ def _start_generate(job: WorkerJob, stage: _Stage) -> tuple[dict[str, BatchLoop]
         texts = tuple(
             text for b in batches for text in model.texts(model.generate(b, gen.max_new_tokens))
         )
-    scoring_s = time.perf_counter() - start
-    info = model.info
-    ready = WorkerReady(
-        GenerationOutput(tuple(nll), tuple(counts), texts),
-        scoring_s,
-        info.backend,
-        info.params,
-        info.size_bytes,
-        dict(info.details),
-        load_s,
-        peak_rss_bytes(),
-        threads=thread_settings(),
-    )
+    output = GenerationOutput(tuple(nll), tuple(counts), texts)
+    ready = _ready(model, output, time.perf_counter() - start, load_s)
     loops = {
         PHASE_FULL: BatchLoop(_Generate(model, gen.max_new_tokens), batches, sizes, job.device),
         PHASE_PREFILL: BatchLoop(_Generate(model, 1), batches, sizes, job.device),
