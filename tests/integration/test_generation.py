@@ -225,3 +225,9 @@ batch_size = 2
     assert set(variant["metrics"]) == {"perplexity", "next_word"}
     assert 0.0 <= variant["metrics"]["next_word"]["value"] <= 1.0
     assert variant["generation"]["new_tokens"] == 4
+    # the user's metric has a column of its own beside perplexity, with its interval
+    from joulebench.reports.tables import figures_table
+
+    table = figures_table(load(path))
+    assert table.loc[0, "perplexity (95% CI)"].count("[") == 1
+    assert "next_word (95% CI)" in table.columns

@@ -9,6 +9,7 @@ import pandas as pd
 from joulebench.reports.axes import resolve
 from joulebench.reports.numbers import plus_minus, significant
 from joulebench.reports.points import pareto_marks, several_devices, several_families
+from joulebench.results.frame import EXTRA
 
 
 def _plus_minus(value: float | None, ci: float | None, scale: float, digits: int = 3) -> str:
@@ -80,7 +81,20 @@ def _score_columns(frame: pd.DataFrame, r: pd.Series) -> dict[str, str]:
         own = frame[frame["accuracy"].isna() & frame["score"].notna()]
         for name in dict.fromkeys(own["score_name"]):
             out[f"{name} (95% CI)"] = _score(r) if r.get("score_name") == name else "—"
+    for column in frame.columns:
+        if column.startswith(EXTRA) and not column.endswith(("_low", "_high")):
+            out[f"{column.removeprefix(EXTRA)} (95% CI)"] = _interval(
+                r.get(column), r.get(f"{column}_low"), r.get(f"{column}_high")
+            )
     return out
+
+
+def _interval(value: float | None, low: float | None, high: float | None) -> str:
+    if value is None or pd.isna(value):
+        return "—"
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return f"{significant(value, 4)} (no interval)"
+    return f"{significant(value, 4)} [{significant(low, 4)}, {significant(high, 4)}]"
 
 
 def _calibrated_columns(r: pd.Series) -> dict[str, str]:

@@ -182,6 +182,12 @@ def _generation(generation: dict[str, Any] | None, responses: float | None) -> d
     return out
 
 
+EXTRA = "metric:"
+"""Column prefix of a task's metrics beyond its primary one (a generation task's own metric
+beside perplexity): ``metric:<name>``, ``metric:<name>_low``, ``metric:<name>_high``."""
+KNOWN_METRICS = ("accuracy", "top5_accuracy", "macro_f1")
+
+
 def _scores(variant: dict[str, Any]) -> dict[str, Any]:
     """The primary metric as ``score`` columns (a classifier's is its accuracy), and top-5."""
     metrics = variant.get("metrics") or {}
@@ -205,6 +211,13 @@ def _scores(variant: dict[str, Any]) -> dict[str, Any]:
             score_name=primary["name"],
             score_higher_is_better=bool(primary.get("higher_is_better", True)),
         )
+    for name, metric in metrics.items():  # a task's further metrics, each with its interval
+        if (primary is not None and name == primary.get("name")) or name in KNOWN_METRICS:
+            continue
+        value = metric.get("value")
+        out[f"{EXTRA}{name}"] = value
+        out[f"{EXTRA}{name}_low"] = metric.get("ci_low")
+        out[f"{EXTRA}{name}_high"] = metric.get("ci_high")
     top5 = metrics.get("top5_accuracy") or {}
     out["top5_accuracy"] = top5.get("value")
     out["top5_accuracy_ci_low"] = top5.get("ci_low")
