@@ -27,7 +27,7 @@ from joulebench.errors import UserError
 from joulebench.harness.variant_run import VariantFailure, VariantRun
 from joulebench.results.store import ensure_writable
 from joulebench.tasks.base import Task
-from joulebench.variants.spec import VariantSpec
+from joulebench.variants.spec import VariantSpec, sweep
 from joulebench.variants.user import WORKER_ENV, as_spec
 
 
@@ -75,6 +75,7 @@ def run(
     device: str = "cpu",
     meter_options: dict[str, Any] | None = None,
     repeat: int = 1,
+    batch_sizes: Sequence[int] | None = None,
     **protocol: Any,
 ) -> RunOutcome:
     """Measure ``variants`` on ``task`` with one meter; save the run and write its report.
@@ -83,7 +84,8 @@ def run(
     :func:`joulebench.variant`, or ``VariantSpec`` objects (model folders). ``protocol``:
     the measurement settings (``windows=5``, ``min_window_s``, ``target_ci``, ...);
     ``repeat``: independent runs with fresh worker processes (3 or more give ``compare`` the
-    run-to-run spread). Prints
+    run-to-run spread); ``batch_sizes``: every variant once per size, as rows
+    ``<name>@b<size>``. Prints
     progress and the table (unless ``quiet``) and each failed variant as one error line;
     a failed variant never stops the others. Returns a :class:`RunOutcome`.
     """
@@ -100,6 +102,11 @@ def run(
             'variant; put the call under `if __name__ == "__main__":`'
         )
     specs, unusable = _specs(variants)
+    if batch_sizes is not None:
+        sizes = list(batch_sizes)
+        if not sizes or any(not isinstance(n, int) or n <= 0 for n in sizes):
+            raise UserError(f"batch_sizes {sizes}: give whole numbers > 0, e.g. [1, 4, 8]")
+        specs = sweep(specs, sizes)
     if not specs:
         if unusable:
             raise UserError("no variant can be measured: " + "; ".join(f.line for f in unusable))

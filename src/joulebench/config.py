@@ -143,6 +143,11 @@ class RunConfig(_Frozen):
     """How variants are run: the same for every variant, and recorded."""
 
     batch_size: int = Field(32, gt=0)
+    batch_sizes: list[int] | None = Field(
+        None,
+        description="a batch-size sweep: every variant measured once per size, as rows "
+        "'<name>@b<size>' (a variant's own batch_size is then replaced)",
+    )
     threads: int | None = Field(None, gt=0)
     device: str = "cpu"
     max_length: int = Field(128, gt=0)
@@ -154,6 +159,15 @@ class RunConfig(_Frozen):
         description="independent runs (fresh worker processes each); 3 or more give "
         "run-to-run spread for compare",
     )
+
+    @field_validator("batch_sizes")
+    @classmethod
+    def _sweep(cls, sizes: list[int] | None) -> list[int] | None:
+        if sizes is not None and (not sizes or any(n <= 0 for n in sizes)):
+            raise ValueError("batch_sizes must list whole numbers > 0, e.g. [1, 4, 8]")
+        if sizes is not None and len(set(sizes)) != len(sizes):
+            raise ValueError(f"batch_sizes {sizes} repeats a size")
+        return sizes
 
 
 class Experiment(_Frozen):

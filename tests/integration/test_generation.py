@@ -214,14 +214,17 @@ warmup_s = 0.1
 warmup_calls = 2
 
 [run]
-batch_size = 2
+batch_sizes = [1, 2]
 """
     )
     code = main(["run", str(tmp_path / "exp.toml"), "--out", str(tmp_path / "results"),
                  "--reports", str(tmp_path / "reports"), "--quiet"])  # fmt: skip
     assert code == 0, capsys.readouterr()
     [path] = (tmp_path / "results").rglob("*.json")
-    variant = read_document(path)["measurements"][0]["variant"]
+    measurements = read_document(path)["measurements"]
+    assert [m["label"] for m in measurements] == ["base@b1", "base@b2"]  # a row per batch size
+    assert [m["variant"]["generation"]["batch_size"] for m in measurements] == [1, 2]
+    variant = measurements[0]["variant"]
     assert set(variant["metrics"]) == {"perplexity", "next_word"}
     assert 0.0 <= variant["metrics"]["next_word"]["value"] <= 1.0
     assert variant["generation"]["new_tokens"] == 4

@@ -222,3 +222,23 @@ def test_progress_plans_a_full_and_a_prefill_window_per_variant_each_round():
     assert window_kinds(_task()) == 2 and window_kinds(object()) == 1
     log = PlainLog(3, 5, kinds=window_kinds(_task()), stream=io.StringIO())
     assert log.round_size == 3 * 2 + 1 and log.planned == 7 * 5
+
+
+def test_a_batch_size_sweep_makes_a_row_per_size_with_parents_renamed_alike():
+    from pydantic import ValidationError
+
+    from joulebench.config import RunConfig
+    from joulebench.variants.spec import VariantSpec, sweep
+
+    specs = [VariantSpec(name="base", path="m"),
+             VariantSpec(name="int8", parent="base", path="m", batch_size=2),
+             VariantSpec(name="other", parent="elsewhere", path="m")]  # fmt: skip
+    swept = sweep(specs, [1, 4])
+    assert [s.name for s in swept] == ["base@b1", "int8@b1", "other@b1",
+                                       "base@b4", "int8@b4", "other@b4"]  # fmt: skip
+    assert [s.batch_size for s in swept] == [1, 1, 1, 4, 4, 4]
+    assert swept[4].parent == "base@b4" and swept[5].parent == "elsewhere"
+    assert sweep(specs, None) == specs
+    for bad in ([], [0, 4], [4, 4]):
+        with pytest.raises(ValidationError):
+            RunConfig(batch_sizes=bad)

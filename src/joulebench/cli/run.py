@@ -17,6 +17,7 @@ from joulebench.devices.registry import check_meter_name
 from joulebench.errors import UserError
 from joulebench.results.store import ensure_writable
 from joulebench.tasks.configured import task_from_config
+from joulebench.variants.spec import sweep
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -84,11 +85,12 @@ def run(args: argparse.Namespace) -> int:
     settings = experiment.protocol.model_dump()
     quiet = args.quiet or args.json
     repeat = experiment.run.repeat
-    variants, windows = len(experiment.variants), experiment.protocol.windows
+    specs = sweep(list(experiment.variants), experiment.run.batch_sizes)
+    variants, windows = len(specs), experiment.protocol.windows
     kinds = window_kinds(task)
     with progress_for(quiet, variants, windows, repeat, kinds) as events:
         variant_run, path, report, table = measure_save_report(
-            experiment.variants,
+            specs,
             task,
             out=out,
             reports=Path(args.reports),

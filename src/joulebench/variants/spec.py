@@ -65,3 +65,22 @@ class VariantSpec(BaseModel):
                 f"variant {self.name!r}: function and loader belong to callable variants only"
             )
         return self
+
+
+def sweep(specs: list[VariantSpec], batch_sizes: list[int] | None) -> list[VariantSpec]:
+    """Every variant once per batch size, named ``<name>@b<size>`` (parents renamed alike),
+    so each size is a row of its own; ``batch_sizes`` None returns ``specs`` unchanged."""
+    if not batch_sizes:
+        return list(specs)
+    names = {s.name for s in specs}
+    return [
+        spec.model_copy(
+            update={
+                "name": f"{spec.name}@b{size}",
+                "batch_size": size,
+                "parent": f"{spec.parent}@b{size}" if spec.parent in names else spec.parent,
+            }
+        )
+        for size in batch_sizes
+        for spec in specs
+    ]
