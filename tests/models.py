@@ -61,9 +61,11 @@ STORY = (
 ).split()
 
 
-def make_tiny_llama(folder: Path, *, pad_token: bool = False, seed: int = 0) -> Path:
-    """Save a random 2-layer, 32-wide Llama causal LM with a word-level tokenizer (no pad
-    token unless asked: most causal LMs ship without one) into ``folder``."""
+def make_tiny_llama(
+    folder: Path, *, pad_token: bool = False, seed: int = 0, layers: int = 2
+) -> Path:
+    """Save a random 32-wide Llama causal LM of ``layers`` layers with a word-level tokenizer
+    (no pad token unless asked: most causal LMs ship without one) into ``folder``."""
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
@@ -84,7 +86,7 @@ def make_tiny_llama(folder: Path, *, pad_token: bool = False, seed: int = 0) -> 
         vocab_size=len(vocab),
         hidden_size=32,
         intermediate_size=64,
-        num_hidden_layers=2,
+        num_hidden_layers=layers,
         num_attention_heads=4,
         num_key_value_heads=2,
         max_position_embeddings=64,

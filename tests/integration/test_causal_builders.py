@@ -14,7 +14,12 @@ from transformers import LlamaForCausalLM
 
 from joulebench.errors import VariantError
 from joulebench.variants.causal_backend import CausalLM
-from joulebench.variants.causal_builders import build_causal_lora, build_causal_prune
+from joulebench.variants.causal_builders import (
+    build_causal_distil,
+    build_causal_lora,
+    build_causal_prune,
+    student_of,
+)
 from joulebench.variants.recipe import read_record
 from tests.models import make_tiny_bert, make_tiny_llama, story_texts
 
@@ -73,6 +78,30 @@ def test_lora_merged_changes_only_the_query_and_value_projections(llama, tmp_pat
     assert changed and all(n.endswith(("q_proj.weight", "v_proj.weight")) for n in changed)
     assert not any("lora" in n for n in merged)
     CausalLM(built.path, name="lora")
+
+
+def test_a_student_starts_from_evenly_spaced_teacher_layers(tmp_path):
+    teacher = LlamaForCausalLM.from_pretrained(make_tiny_llama(tmp_path / "four", layers=4)).eval()
+    student, kept = student_of(teacher, 2)
+    assert kept == [0, 3] and student.config.num_hidden_layers == 2
+    ours, theirs = student.state_dict(), teacher.state_dict()
+    for index, source in enumerate(kept):
+        key = "self_attn.q_proj.weight"
+        assert torch.equal(ours[f"model.layers.{index}.{key}"],
+                           theirs[f"model.layers.{source}.{key}"])  # fmt: skip
+    assert torch.equal(ours["model.embed_tokens.weight"], theirs["model.embed_tokens.weight"])
+    with pytest.raises(VariantError, match="1 to 3 layers"):
+        student_of(teacher, 4)
+
+
+def test_distillation_trains_a_smaller_student_that_loads(llama, tmp_path):
+    built = build_causal_distil(llama, tmp_path, texts=story_texts(8), layers=1, steps=8,
+                                batch=2, tokens=16, lr=1e-2)  # fmt: skip
+    record = read_record(built.path)
+    assert record["method"] == "distill" and record["student_layers"] == 1
+    assert record["teacher_layers"] == 2 and record["final_loss"] < record["first_loss"]
+    model = CausalLM(built.path, name="student")
+    assert model.params < sum(p.numel() for p in _weights(llama).values())
 
 
 def test_bad_builds_are_one_line(llama, tmp_path):

@@ -7,6 +7,9 @@ file turned into a safetensors folder. Each writes a folder with its build recor
 * **Wanda** (Sun et al., 2024): each weight scored by ``|W_ij| x ||X_j||_2``, the norm of its
   input feature over a few calibration texts, and the lowest-scored ``sparsity`` of every
   output row set to zero (Wanda's per-output comparison group). No retraining.
+* **Distillation** (Hinton et al., 2015): a student with fewer decoder layers, initialised
+  from evenly spaced layers of the teacher, trained on the teacher's softened next-token
+  distributions and the text itself.
 * **LoRA**: low-rank adapters on the attention's query and value projections (peft), trained
   with the causal-LM loss on the task's training texts, then ``merge_and_unload`` into plain
   weights.
@@ -215,6 +218,134 @@ def lora_merged(
         "train_s": round(time.perf_counter() - start, 2),
         "merged": "peft merge_and_unload",
     }
+
+
+def student_of(teacher: Any, layers: int) -> tuple[Any, list[int]]:
+    """A student with ``layers`` decoder layers, initialised from evenly spaced layers of
+    ``teacher`` (and its embeddings, final norm and head); the teacher's layers it took."""
+    import copy
+
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    total = getattr(teacher.config, "num_hidden_layers", None)
+    if not isinstance(total, int) or not hasattr(getattr(teacher, "model", None), "layers"):
+        raise VariantError(
+            "distillation knows Llama-style decoders (model.layers, num_hidden_layers); this "
+            "model has another layout"
+        )
+    if not 1 <= layers < total:
+        raise VariantError(f"a student needs 1 to {total - 1} layers (the teacher has {total})")
+    kept = sorted({round(i * (total - 1) / max(layers - 1, 1)) for i in range(layers)})
+    config = copy.deepcopy(teacher.config)
+    config.num_hidden_layers = layers
+    for key in ("layer_types",):  # per-layer lists some configs carry
+        value = getattr(config, key, None)
+        if isinstance(value, list) and len(value) == total:
+            setattr(config, key, [value[j] for j in kept])
+    student = AutoModelForCausalLM.from_config(config)
+    source = teacher.state_dict()
+    mapped = {}
+    for key in student.state_dict():
+        if key.startswith("model.layers."):
+            index, rest = key.removeprefix("model.layers.").split(".", 1)
+            mapped[key] = source[f"model.layers.{kept[int(index)]}.{rest}"]
+        else:
+            mapped[key] = source[key]
+    with torch.no_grad():
+        student.load_state_dict(mapped)
+    return student, kept
+
+
+def distil_causal(
+    base: Path,
+    out: Path,
+    *,
+    texts: Sequence[str],
+    layers: int,
+    steps: int = 30,
+    batch: int = 4,
+    lr: float = 1e-4,
+    temperature: float = 2.0,
+    alpha: float = 0.5,
+    tokens: int = 128,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Knowledge distillation into a student with fewer layers: the loss is ``alpha`` x KL
+    between the teacher's and the student's next-token distributions softened by
+    ``temperature`` (times T^2, as Hinton et al.) + (1 - ``alpha``) x the causal-LM loss."""
+    import time
+
+    import torch
+    import torch.nn.functional as F
+
+    if steps <= 0 or batch <= 0 or temperature <= 0 or not 0 <= alpha <= 1:
+        raise VariantError(
+            f"distillation needs steps, batch, temperature > 0 and alpha in [0, 1]; got "
+            f"{steps}, {batch}, {temperature}, {alpha}"
+        )
+    torch.manual_seed(seed)
+    teacher, tokenizer = _load(base)
+    student, kept = student_of(teacher, layers)
+    encoded = _encoded(tokenizer, texts, tokens)
+    length = min(len(ids[0]) for ids in encoded)
+    rows = torch.cat([ids[:, :length] for ids in encoded])
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.AdamW(student.parameters(), lr=lr)
+    student.train()
+    losses: list[float] = []
+    start = time.perf_counter()
+    for _ in range(steps):
+        picks = rows[torch.randint(len(rows), (batch,), generator=generator)]
+        with torch.no_grad():
+            target = teacher(input_ids=picks).logits[:, :-1]
+        logits = student(input_ids=picks).logits[:, :-1]
+        vocab = logits.shape[-1]
+        soft = (
+            F.kl_div(
+                F.log_softmax(logits / temperature, -1).reshape(-1, vocab),
+                F.log_softmax(target / temperature, -1).reshape(-1, vocab),
+                log_target=True,
+                reduction="batchmean",
+            )
+            * temperature**2
+        )
+        hard = F.cross_entropy(logits.reshape(-1, vocab), picks[:, 1:].reshape(-1))
+        loss = alpha * soft + (1 - alpha) * hard
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.detach()))
+    student.eval()
+    _save(student, base, out)
+    return {
+        "student_layers": layers,
+        "teacher_layers": int(teacher.config.num_hidden_layers),
+        "initialised_from_layers": kept,
+        "sequence_tokens": length,
+        "first_loss": losses[0],
+        "final_loss": sum(losses[-5:]) / len(losses[-5:]),
+        "train_s": round(time.perf_counter() - start, 2),
+    }
+
+
+def build_causal_distil(
+    base: Path,
+    out_root: Path,
+    *,
+    texts: Sequence[str],
+    layers: int,
+    force: bool = False,
+    **options: Any,
+) -> Built:
+    """A distilled student with ``layers`` layers, trained on ``texts``, cached by recipe."""
+    recipe = {"texts": len(texts), "layers": layers, **options}
+    return build_cached(
+        "distill", base, recipe, out_root,
+        lambda out: {"backend": "torch",
+                     **distil_causal(base, out, texts=texts, layers=layers, **options)},
+        force=force, data={"training_texts": len(texts)}, compress=False,
+    )  # fmt: skip
 
 
 def build_causal_prune(
