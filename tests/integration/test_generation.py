@@ -134,6 +134,10 @@ def test_results_reports_and_compare_read_a_generation_run(measured, task, tmp_p
     row = frame.set_index("variant").loc["base"]
     assert row["decode_token_j"] == pytest.approx(generation["decode_token_j"]["mean"])
     assert row["tokens_per_charge"] == pytest.approx(row["inferences_per_charge"] * NEW_TOKENS)
+    from joulebench.reports.axes import resolve
+
+    y = resolve("accuracy", frame)  # the default y axis: perplexity, log scale, lower is better
+    assert y.column == "score" and y.log and not y.higher_is_better
     report = tmp_path / "report"
     assert main(["report", str(first), "--out", str(report), "--format", "html,md"]) == 0
     assert "perplexity" in capsys.readouterr().out

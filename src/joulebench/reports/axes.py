@@ -158,7 +158,9 @@ def resolve(name: str, frame: pd.DataFrame) -> Axis:
     higher = bool(directions.pop()) if directions else True
     label = names[0] if len(names) == 1 else f"score ({', '.join(names)})"
     label += "" if higher else " (lower is better)"
-    return replace(found, label=label, higher_is_better=higher)
+    # perplexity is exp(mean loss): a broken variant is orders of magnitude off, so log scale
+    log = names == ["perplexity"]
+    return replace(found, label=label, higher_is_better=higher, log=log)
 
 
 def _responses(found: Axis, frame: pd.DataFrame) -> Axis:
