@@ -12,7 +12,7 @@ import importlib.util
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -170,6 +170,26 @@ def demo_base(
     return _build_once(demo_root(plan, cache_dir) / "base", train_base)
 
 
+def run_builds(
+    steps: list[tuple[str, str, Callable[[], Any]]],
+    failures: list[VariantFailure],
+    on_event: Callable[[Event], None],
+) -> Iterator[tuple[str, Any]]:
+    """Run each ``(name, what, build)`` in turn, timed as its own stage; yield what each
+    successful one built; a build that fails (a missing library, no kernel here) is reported
+    and added to ``failures``, and the others go on."""
+    for name, what, build in steps:
+        on_event(Event("build", name, what))
+        try:
+            with timed_stage(on_event, f"build {name}"):
+                built = build()
+        except (VariantError, UserError) as exc:
+            on_event(Event("build", name, f"failed: {exc}"))
+            failures.append(VariantFailure(name, str(exc)))
+            continue
+        yield name, built
+
+
 DEMO_VARIANTS = 10
 """How many variants the demo measures: the base and one of each method (LoRA twice)."""
 
@@ -214,15 +234,8 @@ def build_demo_variants(
             base, out, backend="onnxruntime")),
         ("nf4", "NF4 (4-bit)", lambda: builders.build_nf4(base, out)),
     ]  # fmt: skip
-    for name, what, build in steps:
-        on_event(Event("build", name, f"{what} (cached after the first run)"))
-        try:
-            with timed_stage(on_event, f"build {name}"):
-                built = build()
-        except (VariantError, UserError) as exc:
-            on_event(Event("build", name, f"failed: {exc}"))
-            failures.append(VariantFailure(name, str(exc)))
-            continue
+    steps = [(name, f"{what} (cached after the first run)", build) for name, what, build in steps]
+    for name, built in run_builds(steps, failures, on_event):
         if name == "lora":
             adapter, merged = built
             specs.append(builders.spec_of(merged, "lora-merged", "base-fp32"))

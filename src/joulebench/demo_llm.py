@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from joulebench.caching import cache_root
+from joulebench.demo import run_builds
 from joulebench.environment import library_versions
-from joulebench.errors import UserError, VariantError
+from joulebench.errors import UserError
 from joulebench.harness.runner import Event
 from joulebench.harness.stages import timed_stage
 from joulebench.harness.variant_run import VariantFailure
@@ -162,18 +163,14 @@ def build_llm_variants(
                                     tokens=plan.ppl_tokens)),
     ]  # fmt: skip
     failures: list[VariantFailure] = []
-    for name, method, what, build in steps:
-        on_event(Event("build", name, what))
-        try:
-            with timed_stage(on_event, f"build {name}"):
-                built = build()
-        except (VariantError, UserError) as exc:
-            on_event(Event("build", name, f"failed: {exc}"))
-            failures.append(VariantFailure(name, str(exc)))
-            continue
+    methods = {name: method for name, method, _, _ in steps}
+    builds = [(name, what, build) for name, _, what, build in steps]
+    for name, built in run_builds(builds, failures, on_event):
         if built.cached:
             on_event(Event("build", name, "taken from the cache"))
-        specs.append(VariantSpec(name=name, method=method, parent=BASE_NAME, path=built.path))
+        specs.append(
+            VariantSpec(name=name, method=methods[name], parent=BASE_NAME, path=built.path)
+        )
     return specs, failures
 
 

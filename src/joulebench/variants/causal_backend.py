@@ -18,7 +18,12 @@ from typing import Any
 
 from joulebench.errors import VariantError
 from joulebench.variants.base import VariantInfo, size_on_disk
-from joulebench.variants.torch_backend import _import, apply_quantize, check_model_folder
+from joulebench.variants.torch_backend import (
+    _import,
+    apply_quantize,
+    check_model_folder,
+    loaded_dtype,
+)
 
 
 def _load_error(name: str, path: Path, exc: Exception) -> VariantError:
@@ -114,10 +119,8 @@ class CausalLM:
         self.name = name
         self.context = context_length(model.config)
         self.params = sum(p.numel() for p in model.parameters())
-        weight = next(iter(model.parameters()), None)
-        details: dict[str, Any] = {"device": device, "kv_cache": kv_cache, "decoding": "greedy"}
-        if weight is not None:
-            details["dtype"] = str(weight.dtype).removeprefix("torch.")
+        details: dict[str, Any] = {"device": device, "kv_cache": kv_cache, "decoding": "greedy",
+                                   **loaded_dtype(model)}  # fmt: skip
         if gguf_file:
             details["gguf_file"] = gguf_file
             details["weights"] = "dequantized from the GGUF file on load"

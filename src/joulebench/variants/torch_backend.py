@@ -45,6 +45,13 @@ def check_model_folder(path: Path, name: str) -> None:
         )
 
 
+def loaded_dtype(model: Any) -> dict[str, str]:
+    """``{"dtype": ...}``: the weights' type as loaded (before any quantize recipe); {} for a
+    model without parameters."""
+    weight = next(iter(model.parameters()), None)
+    return {} if weight is None else {"dtype": str(weight.dtype).removeprefix("torch.")}
+
+
 def apply_quantize(
     model: Any,
     recipe: dict[str, Any],
@@ -121,10 +128,8 @@ class TorchClassifier:
                 f"{embeddings} embeddings: the tokenizer does not match the model"
             )
         self.params = sum(p.numel() for p in model.parameters())
-        weight = next(iter(model.parameters()), None)
-        details: dict[str, Any] = {"device": device, "max_length": max_length}
-        if weight is not None:  # the weights' type as loaded (before any quantize recipe)
-            details["dtype"] = str(weight.dtype).removeprefix("torch.")
+        details: dict[str, Any] = {"device": device, "max_length": max_length,
+                                   **loaded_dtype(model)}  # fmt: skip
         size_bytes = size_on_disk(path)
         if adapter:
             base_bytes = size_on_disk(base_of(path)) or 0
