@@ -24,27 +24,20 @@ from joulebench.harness.stats import summarize
 from joulebench.harness.tokens import difference
 from joulebench.statistics.bootstrap import bca_interval
 from joulebench.tasks.generation import Generation, GenerationOutput
+from joulebench.testing.generation import MEAN_LOSS_NATS, document_losses, token_windows
 
-MEAN_LOSS, LOSS_SHAPE = 3.4, 100.0
 NEW_TOKENS = 32
 
 
-def _documents(rng: np.random.Generator, count: int) -> tuple[list[float], list[int]]:
-    lengths = rng.integers(40, 129, count)
-    means = rng.gamma(LOSS_SHAPE, MEAN_LOSS / LOSS_SHAPE, count)
-    nll = [float(rng.exponential(mu, n - 1).sum()) for mu, n in zip(means, lengths, strict=True)]
-    return nll, [int(n - 1) for n in lengths]
-
-
 def perplexity_rows(rng: np.random.Generator, runs: int, bca_runs: int) -> list[dict[str, Any]]:
-    truth = math.exp(MEAN_LOSS)
+    truth = math.exp(MEAN_LOSS_NATS)
     rows = []
     for count in (4, 8, 16, 48):
         texts = tuple(f"document {i}" for i in range(count))
         covered, widths, bca_covered = 0, [], 0
         for run in range(runs):
             task = Generation(("a prompt",), texts, bootstrap=0, seed=run)
-            nll, tokens = _documents(rng, count)
+            nll, tokens = document_losses(rng, count)
             score = task.score(GenerationOutput(tuple(nll), tuple(tokens)), task.split().test)
             metric = score.metrics["perplexity"]
             covered += metric.ci_low <= truth <= metric.ci_high
@@ -81,9 +74,7 @@ def decode_rows(rng: np.random.Generator, runs: int) -> list[dict[str, Any]]:
     for drift in (0.0, 0.8):
         covered = 0
         for _ in range(runs):
-            rounds = rng.normal(0, drift, 5)
-            full = full_j + rounds + rng.normal(0, 1.0, 5)
-            prefill = prefill_j + 0.2 * rounds + rng.normal(0, 0.2, 5)
+            full, prefill = token_windows(rng, drift, full_j=full_j, prefill_j=prefill_j)
             d = difference(summarize(full), summarize(prefill), 1 / (NEW_TOKENS - 1))
             covered += d.low <= truth <= d.high
         rows.append(

@@ -23,6 +23,7 @@ from joulebench.tasks.generation import (
     perplexity_interval,
 )
 from joulebench.testing import BusyTrace, FakeClock
+from joulebench.testing.generation import document_losses, token_windows
 
 IDLE_W, BUSY_W = 4.0, 20.0
 PREFILL_S, TOKEN_S = 0.030, 0.010
@@ -100,10 +101,8 @@ def test_the_perplexity_interval_covers_the_truth_95_percent_of_seeded_runs():
     rng = np.random.default_rng(7)
     truth, runs, covered = math.exp(3.4), 2000, 0
     for _ in range(runs):
-        lengths = rng.integers(40, 129, 8)
-        means = rng.gamma(100.0, 3.4 / 100.0, 8)
-        nll = [rng.exponential(mu, n - 1).sum() for mu, n in zip(means, lengths, strict=True)]
-        low, high = perplexity_interval(nll, lengths - 1)
+        nll, tokens = document_losses(rng, 8)
+        low, high = perplexity_interval(nll, tokens)
         covered += low <= truth <= high
     assert 0.935 <= covered / runs <= 0.965
 
@@ -157,9 +156,7 @@ def test_the_decode_interval_covers_the_truth_95_percent_of_seeded_runs(drift):
     truth = (full_j - prefill_j) / (NEW_TOKENS - 1)
     covered = 0
     for _ in range(runs):
-        rounds = rng.normal(0, drift, 5)
-        full = full_j + rounds + rng.normal(0, 1.0, 5)
-        prefill = prefill_j + 0.2 * rounds + rng.normal(0, 0.2, 5)
+        full, prefill = token_windows(rng, drift, full_j=full_j, prefill_j=prefill_j)
         d = difference(summarize(full), summarize(prefill), 1 / (NEW_TOKENS - 1))
         covered += d.low <= truth <= d.high
     rate = covered / runs
@@ -180,16 +177,21 @@ def _generation_workloads(trace: BusyTrace, clock: FakeClock):
     return {"gen": batch(False), "gen [prefill]": batch(True)}
 
 
-def test_prefill_and_decode_come_apart_exactly_on_a_fake_clock(host):
+def _figures(host, windows: int, new_tokens: int):
+    """Full and prefill windows measured on a fake clock with a known power trace."""
     clock = FakeClock()
     trace = BusyTrace(clock, IDLE_W, BUSY_W)
     meter = SimulatedMeter(trace, clock=clock)
     results = measure_many(
         _generation_workloads(trace, clock), meter, clock=clock, host_probe=host, seed=1,
-        windows=5, min_window_s=1.0,
+        windows=windows, min_window_s=1.0,
     )  # fmt: skip
-    figures = token_figures(results["gen"], results["gen [prefill]"], PROMPT_TOKENS,
-                            NEW_TOKENS, BATCH)  # fmt: skip
+    return token_figures(results["gen"], results["gen [prefill]"], PROMPT_TOKENS, new_tokens,
+                         BATCH)  # fmt: skip
+
+
+def test_prefill_and_decode_come_apart_exactly_on_a_fake_clock(host):
+    figures = _figures(host, windows=5, new_tokens=NEW_TOKENS)
     full_s = PREFILL_S + (NEW_TOKENS - 1) * TOKEN_S
     assert figures.request_j.mean == pytest.approx(BUSY_W * full_s / BATCH)
     assert figures.decode_token_j.mean == pytest.approx(BUSY_W * TOKEN_S / BATCH)
@@ -202,14 +204,7 @@ def test_prefill_and_decode_come_apart_exactly_on_a_fake_clock(host):
 
 
 def test_one_new_token_has_no_decode_figure(host):
-    clock = FakeClock()
-    trace = BusyTrace(clock, IDLE_W, BUSY_W)
-    meter = SimulatedMeter(trace, clock=clock)
-    results = measure_many(
-        _generation_workloads(trace, clock), meter, clock=clock, host_probe=host, seed=1,
-        windows=3, min_window_s=1.0,
-    )  # fmt: skip
-    figures = token_figures(results["gen"], results["gen [prefill]"], PROMPT_TOKENS, 1, BATCH)
+    figures = _figures(host, windows=3, new_tokens=1)
     assert figures.decode_token_j is None and figures.tpot_p50_s is None
 
 

@@ -70,19 +70,6 @@ def difference(a: Summary, b: Summary, scale: float = 1.0) -> Difference:
     return Difference(mean, math.hypot(a.ci95, b.ci95) * abs(scale), None, QUADRATURE)
 
 
-def _per(summary: Summary, count: int) -> Summary:
-    return Summary(
-        summary.mean / count,
-        summary.ci95 / count,
-        summary.std / count,
-        summary.n,
-        summary.median / count,
-        summary.min / count,
-        summary.max / count,
-        summary.interval,
-    )
-
-
 @dataclass(frozen=True)
 class TokenFigures:
     """What a generation variant costs per request and per token, and how fast it answers.
@@ -144,9 +131,9 @@ def token_figures(
         batch_size=batch_size,
         request_j=full.energy_per_item_j,
         prefill_request_j=prefill.energy_per_item_j,
-        prefill_token_j=_per(prefill.energy_per_item_j, prompt_tokens),
+        prefill_token_j=prefill.energy_per_item_j.scaled(1 / prompt_tokens),
         decode_token_j=decode,
-        net_prefill_token_j=None if net_prefill is None else _per(net_prefill, prompt_tokens),
+        net_prefill_token_j=None if net_prefill is None else net_prefill.scaled(1 / prompt_tokens),
         net_decode_token_j=net_decode,
         ttft_p50_s=ttft.p50_s,
         ttft_p95_s=ttft.p95_s,

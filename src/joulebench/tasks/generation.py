@@ -25,7 +25,7 @@ from scipy import stats
 
 from joulebench.errors import UserError
 from joulebench.statistics.bootstrap import bca_interval, check_resamples
-from joulebench.tasks.generic import Metric, metric_name_of, metric_value
+from joulebench.tasks.generic import Metric, metric_name_of, metric_score
 from joulebench.tasks.metrics import Score, Scores
 
 PERPLEXITY = "perplexity"
@@ -254,21 +254,12 @@ class Generation:
                 f"metric {name!r} needs one generation per prompt; the variant returned "
                 f"{0 if texts is None else len(texts)} for {len(test.prompts)} prompts"
             )
-        references = list(test.labels)
-        items = list(texts)
-        value = metric_value(self.metric, name, items, references)
-        if self.bootstrap == 0 or len(items) < 2:
-            return Score(name, value, None, None, self.higher_is_better, len(items))
-
-        def statistic(index: np.ndarray) -> float:
-            return metric_value(self.metric, name, [items[i] for i in index],  # type: ignore[arg-type]
-                          [references[i] for i in index])  # fmt: skip
-
-        low, high, _ = bca_interval(
-            statistic, len(items), seed=self.seed, resamples=self.bootstrap,
-            test_set=_text_sha256(test.prompts),
+        score, _ = metric_score(
+            self.metric, name, list(texts), list(test.labels),
+            higher_is_better=self.higher_is_better, seed=self.seed, bootstrap=self.bootstrap,
+            test_set=lambda: _text_sha256(test.prompts),
         )  # fmt: skip
-        return Score(name, value, low, high, self.higher_is_better, len(items))
+        return score
 
     def describe(self) -> dict[str, Any]:
         """The task as recorded in a results document: every length and setting a per-token

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from joulebench.errors import UserError
-from joulebench.statistics.bootstrap import bca_interval, check_resamples
+from joulebench.statistics.bootstrap import Replicates, bca_interval, check_resamples
 from joulebench.tasks.arrays import check_one_label_each, pick
 from joulebench.tasks.classification import Split
 from joulebench.tasks.metrics import Score, Scores
@@ -76,6 +76,34 @@ def metric_value(
     return number
 
 
+def metric_score(
+    metric: Metric,
+    name: str,
+    predictions: list[Any],
+    labels: list[Any],
+    *,
+    higher_is_better: bool,
+    seed: int,
+    bootstrap: int | None,
+    test_set: Callable[[], str],
+) -> tuple[Score, Replicates | None]:
+    """The metric over every example with its BCa-bootstrap 95% interval over examples and the
+    replicates (none with ``bootstrap=0`` or a single example); ``test_set()`` names the
+    examples, for pairing two variants' replicates."""
+    value = metric_value(metric, name, predictions, labels)
+    if bootstrap == 0 or len(predictions) < 2:
+        return Score(name, value, None, None, higher_is_better, len(predictions)), None
+
+    def statistic(index: np.ndarray) -> float:
+        return metric_value(metric, name, [predictions[i] for i in index],
+                            [labels[i] for i in index])  # fmt: skip
+
+    low, high, replicates = bca_interval(
+        statistic, len(predictions), seed=seed, resamples=bootstrap, test_set=test_set()
+    )
+    return Score(name, value, low, high, higher_is_better, len(predictions)), replicates
+
+
 @dataclass(frozen=True, eq=False)
 class GenericTask:
     """The user's inputs, labels and metric; ``test_fraction=1.0`` scores every example."""
@@ -124,23 +152,11 @@ class GenericTask:
             )
         name = self.score_name
         labels = list(test.labels)
-        items = list(predictions)
-        value = metric_value(self.metric, name, items, labels)
-        if self.bootstrap == 0 or len(items) < 2:
-            return Scores({name: Score(name, value, None, None, self.higher_is_better, len(items))})
-
-        def statistic(index: np.ndarray) -> float:
-            return metric_value(self.metric, name, [items[i] for i in index],
-                          [labels[i] for i in index])  # fmt: skip
-
-        low, high, replicates = bca_interval(
-            statistic,
-            len(items),
-            seed=self.seed,
-            resamples=self.bootstrap,
-            test_set=hash_test_set(test.inputs, labels),
-        )
-        score = Score(name, value, low, high, self.higher_is_better, len(items))
+        score, replicates = metric_score(
+            self.metric, name, list(predictions), labels,
+            higher_is_better=self.higher_is_better, seed=self.seed, bootstrap=self.bootstrap,
+            test_set=lambda: hash_test_set(test.inputs, labels),
+        )  # fmt: skip
         return Scores({name: score}, replicates=replicates)
 
     def describe(self) -> dict[str, Any]:

@@ -4,6 +4,8 @@
   :mod:`joulebench.testing.fakes`.
 * :func:`write_meter_log`: a simulated USB meter's CSV log of a known power trace, see
   :mod:`joulebench.testing.meterlogs`.
+* Simulated held-out documents and full/prefill windows with a known truth, for a generation
+  run's intervals: :mod:`joulebench.testing.generation`.
 """
 
 from __future__ import annotations
