@@ -62,10 +62,11 @@ STORY = (
 
 
 def make_tiny_llama(
-    folder: Path, *, pad_token: bool = False, seed: int = 0, layers: int = 2
+    folder: Path, *, pad_token: bool = False, seed: int = 0, layers: int = 2, hidden: int = 32
 ) -> Path:
-    """Save a random 32-wide Llama causal LM of ``layers`` layers with a word-level tokenizer
-    (no pad token unless asked: most causal LMs ship without one) into ``folder``."""
+    """Save a random ``hidden``-wide Llama causal LM (4 heads) of ``layers`` layers with a
+    word-level tokenizer (no pad token unless asked: most causal LMs ship without one) into
+    ``folder``. onnxruntime-genai's attention kernel needs heads of 16: ``hidden=64``."""
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
@@ -84,7 +85,7 @@ def make_tiny_llama(
     )
     config = LlamaConfig(
         vocab_size=len(vocab),
-        hidden_size=32,
+        hidden_size=hidden,
         intermediate_size=64,
         num_hidden_layers=layers,
         num_attention_heads=4,

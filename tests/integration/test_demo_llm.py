@@ -23,7 +23,7 @@ TINY = LlmPlan(3, 4, 6, 6, 4, 16, batch_size=2, lora_steps=3, distil_steps=3, wi
 
 
 def test_every_method_builds_and_is_measured_on_a_tiny_llama(tmp_path):
-    llama = make_tiny_llama(tmp_path / "llama")
+    llama = make_tiny_llama(tmp_path / "llama", hidden=64)  # ONNX Runtime needs heads of 16
     task = from_texts(story_texts(20), prompts=3, documents=4, train=6, prompt_tokens=6,
                       max_new_tokens=4, ppl_tokens=16, bootstrap=0)  # fmt: skip
     events = []
@@ -32,7 +32,8 @@ def test_every_method_builds_and_is_measured_on_a_tiny_llama(tmp_path):
     assert not failures
     names = [s.name for s in specs]
     assert names == [demo_llm.BASE_NAME, "int8-torch", "nf4", "lora-merged", "distilled-1L",
-                     "pruned-magnitude-30%", "pruned-wanda-30%"]  # fmt: skip
+                     "pruned-magnitude-30%", "pruned-wanda-30%", "onnx-genai-fp32",
+                     "onnx-genai-int4"]  # fmt: skip
     assert len(names) == demo_llm.LLM_VARIANTS
     again, _ = build_llm_variants(TINY, task, cache_dir=tmp_path / "cache", base=llama,
                                   on_event=events.append)  # fmt: skip
@@ -43,6 +44,12 @@ def test_every_method_builds_and_is_measured_on_a_tiny_llama(tmp_path):
     assert [r.spec.name for r in run.results] == names, run.failures
     for result in run.results:
         assert result.scores.primary.name == "perplexity" and result.tokens is not None
+    by_name = {r.spec.name: r for r in run.results}
+    onnx, int4 = by_name["onnx-genai-fp32"], by_name["onnx-genai-int4"]
+    assert onnx.spec.backend == int4.spec.backend == "onnxruntime-genai"
+    base_ppl = by_name[demo_llm.BASE_NAME].scores.primary.value
+    assert onnx.scores.primary.value == pytest.approx(base_ppl, rel=1e-4)
+    assert int4.scores.primary.value != pytest.approx(base_ppl, rel=1e-6)  # 4-bit rounding
 
 
 def test_the_llm_demo_without_its_model_package_is_one_line(monkeypatch, capsys, tmp_path):

@@ -286,26 +286,13 @@ def _start_generate(job: WorkerJob, stage: _Stage) -> tuple[dict[str, BatchLoop]
     """Load a causal LM, score its perplexity (and generate every prompt's text where a metric
     needs it); two loops for the windows: full generations and prefill only (one new token)."""
     from joulebench.tasks.generation import GenerationOutput
-    from joulebench.variants.causal_backend import CausalLM
+    from joulebench.variants.load import load_causal
 
     gen = job.generation
     assert gen is not None
-    if job.spec.backend != "torch" or job.spec.path is None:
-        raise VariantError(
-            f"variant {job.spec.name!r}: a generation task runs transformers causal language "
-            f"models (backend torch with a path), not backend {job.spec.backend!r}"
-        )
     t0 = time.perf_counter()
-    model = CausalLM(
-        job.spec.path,
-        name=job.spec.name,
-        recipe=job.spec.recipe,
-        device=job.device,
-        trust_remote_code=job.spec.trust_remote_code,
-        kv_cache=gen.kv_cache,
-    )
+    model = load_causal(job.spec, device=job.device, threads=job.threads, kv_cache=gen.kv_cache)
     load_s = time.perf_counter() - t0
-    model.torch.set_num_threads(job.threads)
     model.check_lengths(gen.prompt_tokens, gen.max_new_tokens, gen.ppl_tokens)
     stage.name = "tokenising the prompts"
     ids = model.prompt_ids(job.inputs, gen.prompt_tokens)

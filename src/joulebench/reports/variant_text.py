@@ -25,6 +25,8 @@ METHOD_LIBRARIES = {
     "int8-onnx-static": ("onnx", "onnxruntime"),
     "onnx": ("onnx", "onnxruntime"),
     "nf4": ("bitsandbytes", "torchao", "torch"),
+    "onnx-genai": ("onnxruntime",),
+    "onnx-genai-int4": ("onnxruntime",),
 }
 """The libraries of a build record worth naming for each method (the record holds them all)."""
 
@@ -39,6 +41,8 @@ METHOD_CITES = {
     "int8-onnx-static": "jacob2018,onnxruntime",
     "onnx": "onnxruntime",
     "nf4": "dettmers2023",
+    "onnx-genai": "onnxruntime",
+    "onnx-genai-int4": "onnxruntime",
 }
 
 
@@ -104,6 +108,15 @@ def build_text(variant: dict[str, Any]) -> str:
                 f"exported to ONNX with {record.get('exporter', '?')} and run in ONNX Runtime"
             ),
             "nf4": lambda: f"4-bit NormalFloat (NF4) weights with {record.get('kernel', '')}",
+            "onnx-genai": lambda: (
+                f"exported with the {record.get('exporter', 'onnxruntime-genai model builder')} "
+                "and run in ONNX Runtime with a KV cache"
+            ),
+            "onnx-genai-int4": lambda: (
+                f"exported with the {record.get('exporter', 'onnxruntime-genai model builder')} "
+                "with the decoder's MatMul weights rounded to 4 bits in blocks of 32 "
+                "(MatMulNBits), run in ONNX Runtime with a KV cache"
+            ),
         }
         text = described[method]() if method in described else f"method {method}"
         text += f"[[cite:{cite}]]" if cite else ""

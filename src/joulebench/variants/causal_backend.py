@@ -74,7 +74,72 @@ def context_length(config: Any) -> int | None:
     return None
 
 
-class CausalLM:
+def refuse_lengths(
+    name: str, context: int | None, prompt_tokens: int, max_new_tokens: int, ppl_tokens: int
+) -> None:
+    """Refuse lengths a model's ``context`` cannot hold (one line, with the fix)."""
+    if context is None:
+        return
+    if prompt_tokens + max_new_tokens > context:
+        raise VariantError(
+            f"variant {name!r}: prompt_tokens {prompt_tokens} + max_new_tokens "
+            f"{max_new_tokens} = {prompt_tokens + max_new_tokens} exceed its context of "
+            f"{context} tokens; lower one of them"
+        )
+    if ppl_tokens > context:
+        raise VariantError(
+            f"variant {name!r}: ppl_tokens {ppl_tokens} exceed its context of {context} "
+            "tokens; lower ppl_tokens"
+        )
+
+
+def cut_prompts(tokenizer: Any, prompts: Sequence[str], prompt_tokens: int) -> list[list[int]]:
+    """Each prompt's first ``prompt_tokens`` token ids; a shorter prompt is refused."""
+    encoded = tokenizer(list(prompts))["input_ids"]
+    short = [(i, len(ids)) for i, ids in enumerate(encoded) if len(ids) < prompt_tokens]
+    if short:
+        index, count = short[0]
+        raise VariantError(
+            f"prompt {index + 1} has {count} tokens, fewer than prompt_tokens="
+            f"{prompt_tokens} ({len(short)} prompt(s) too short); give longer prompts or "
+            "lower prompt_tokens"
+        )
+    return [list(ids[:prompt_tokens]) for ids in encoded]
+
+
+def document_ids(tokenizer: Any, documents: Sequence[str], ppl_tokens: int) -> list[list[int]]:
+    """Each held-out document's first ``ppl_tokens`` token ids; one with fewer than 2 tokens
+    (no prediction to score) is refused."""
+    out = []
+    for index, ids in enumerate(tokenizer(list(documents))["input_ids"]):
+        ids = list(ids[:ppl_tokens])
+        if len(ids) < 2:
+            raise VariantError(
+                f"held-out document {index + 1} has {len(ids)} token(s); perplexity needs "
+                "at least 2: give longer documents"
+            )
+        out.append(ids)
+    return out
+
+
+class PromptLengths:
+    """What every generation back-end shares: its ``name``, ``context`` (tokens, or None)
+    and ``tokenizer`` fix the prompts' token ids and refuse lengths that do not fit."""
+
+    name: str
+    context: int | None
+    tokenizer: Any
+
+    def check_lengths(self, prompt_tokens: int, max_new_tokens: int, ppl_tokens: int) -> None:
+        """Refuse lengths the model's context cannot hold (one line, with the fix)."""
+        refuse_lengths(self.name, self.context, prompt_tokens, max_new_tokens, ppl_tokens)
+
+    def prompt_ids(self, prompts: Sequence[str], prompt_tokens: int) -> list[list[int]]:
+        """Each prompt's first ``prompt_tokens`` token ids; a shorter prompt is refused."""
+        return cut_prompts(self.tokenizer, prompts, prompt_tokens)
+
+
+class CausalLM(PromptLengths):
     """A transformers ``AutoModelForCausalLM`` on CPU or CUDA, decoding greedily."""
 
     def __init__(
@@ -144,35 +209,6 @@ class CausalLM:
         )
         self.info = VariantInfo("torch", self.params, size_bytes, details)
 
-    def check_lengths(self, prompt_tokens: int, max_new_tokens: int, ppl_tokens: int) -> None:
-        """Refuse lengths the model's context cannot hold (one line, with the fix)."""
-        if self.context is None:
-            return
-        if prompt_tokens + max_new_tokens > self.context:
-            raise VariantError(
-                f"variant {self.name!r}: prompt_tokens {prompt_tokens} + max_new_tokens "
-                f"{max_new_tokens} = {prompt_tokens + max_new_tokens} exceed its context of "
-                f"{self.context} tokens; lower one of them"
-            )
-        if ppl_tokens > self.context:
-            raise VariantError(
-                f"variant {self.name!r}: ppl_tokens {ppl_tokens} exceed its context of "
-                f"{self.context} tokens; lower ppl_tokens"
-            )
-
-    def prompt_ids(self, prompts: Sequence[str], prompt_tokens: int) -> list[list[int]]:
-        """Each prompt's first ``prompt_tokens`` token ids; a shorter prompt is refused."""
-        encoded = self.tokenizer(list(prompts))["input_ids"]
-        short = [(i, len(ids)) for i, ids in enumerate(encoded) if len(ids) < prompt_tokens]
-        if short:
-            index, count = short[0]
-            raise VariantError(
-                f"prompt {index + 1} has {count} tokens, fewer than prompt_tokens="
-                f"{prompt_tokens} ({len(short)} prompt(s) too short); give longer prompts or "
-                "lower prompt_tokens"
-            )
-        return [list(ids[:prompt_tokens]) for ids in encoded]
-
     def batches(self, ids: Sequence[Sequence[int]], batch_size: int) -> list[Any]:
         """Token-id tensors of ``batch_size`` prompts (the last may be shorter), on the device."""
         return [
@@ -205,14 +241,7 @@ class CausalLM:
         functional = self.torch.nn.functional
         nll: list[float] = []
         counts: list[int] = []
-        encoded = self.tokenizer(list(documents))["input_ids"]
-        for index, ids in enumerate(encoded):
-            ids = list(ids[:ppl_tokens])
-            if len(ids) < 2:
-                raise VariantError(
-                    f"held-out document {index + 1} has {len(ids)} token(s); perplexity needs "
-                    "at least 2: give longer documents"
-                )
+        for ids in document_ids(self.tokenizer, documents, ppl_tokens):
             tensor = self.torch.tensor([ids], device=self.device)
             with self.torch.inference_mode():
                 logits = self.model(input_ids=tensor).logits[0, :-1].float()

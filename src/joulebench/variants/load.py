@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from joulebench.errors import VariantError
 from joulebench.variants.base import LoadedVariant
 from joulebench.variants.recipe import read_record
-from joulebench.variants.spec import VariantSpec
+from joulebench.variants.spec import GENERATION_BACKENDS, VariantSpec
 
 BUILD_FIGURES = ("compressed_size_bytes", "nonzero_params", "kernel", "achieved_sparsity")
 """Figures of a built variant's record that a report shows beside what loading measures."""
@@ -56,4 +58,35 @@ def _load(spec: VariantSpec, *, device: str, threads: int | None, max_length: in
             max_length=max_length,
             prefer_cuda=device.startswith("cuda"),
         )
+    if spec.backend == "onnxruntime-genai":
+        raise VariantError(
+            f"variant {spec.name!r}: backend onnxruntime-genai runs generation tasks only "
+            '(kind = "generate"); for a classifier use backend onnxruntime'
+        )
     raise VariantError(f"variant {spec.name!r}: unknown backend {spec.backend!r}")
+
+
+def load_causal(spec: VariantSpec, *, device: str, threads: int, kv_cache: bool) -> Any:
+    """The causal language model of ``spec`` for a generation task: a transformers folder or
+    GGUF file (backend torch) or an onnxruntime-genai folder, running on ``threads``."""
+    if spec.backend not in GENERATION_BACKENDS or spec.path is None:
+        raise VariantError(
+            f"variant {spec.name!r}: a generation task runs causal language models with a "
+            f"path and backend torch or onnxruntime-genai, not backend {spec.backend!r}"
+        )
+    if spec.backend == "onnxruntime-genai":
+        from joulebench.variants.genai_backend import GenaiLM
+
+        return GenaiLM(spec.path, name=spec.name, device=device, threads=threads, kv_cache=kv_cache)
+    from joulebench.variants.causal_backend import CausalLM
+
+    model = CausalLM(
+        spec.path,
+        name=spec.name,
+        recipe=spec.recipe,
+        device=device,
+        trust_remote_code=spec.trust_remote_code,
+        kv_cache=kv_cache,
+    )
+    model.torch.set_num_threads(threads)
+    return model

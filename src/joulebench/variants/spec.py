@@ -7,8 +7,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Backend = Literal["torch", "onnxruntime", "torchscript", "torch-export", "callable"]
-PATH_BACKENDS = ("torch", "onnxruntime", "torchscript", "torch-export")
+Backend = Literal[
+    "torch", "onnxruntime", "onnxruntime-genai", "torchscript", "torch-export", "callable"
+]
+PATH_BACKENDS = ("torch", "onnxruntime", "onnxruntime-genai", "torchscript", "torch-export")
+GENERATION_BACKENDS = ("torch", "onnxruntime-genai")
+"""Back-ends that run a generation task (``onnxruntime-genai`` runs nothing else)."""
 
 
 class VariantSpec(BaseModel):

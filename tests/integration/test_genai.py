@@ -1,0 +1,121 @@
+"""ONNX Runtime with a KV cache (onnxruntime-genai) for generation, on a random tiny Llama:
+the export decodes the same tokens and scores the same perplexity as the torch model, runs
+in a generation task beside it, and every bad input is one line."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+if importlib.util.find_spec("onnxruntime_genai") is None:
+    pytest.skip("onnxruntime-genai is not installed", allow_module_level=True)
+
+from joulebench.errors import VariantError
+from joulebench.harness.variant_run import run_variants
+from joulebench.tasks.generation import from_texts
+from joulebench.variants import VariantSpec
+from joulebench.variants.causal_backend import CausalLM
+from joulebench.variants.genai_backend import GenaiLM
+from joulebench.variants.genai_build import build_causal_onnx, export_genai
+from joulebench.variants.load import load_variant
+from tests.models import make_tiny_bert, make_tiny_llama, story_texts
+
+PROMPT_TOKENS, NEW_TOKENS, PPL_TOKENS = 6, 8, 20
+
+
+@pytest.fixture(scope="module")
+def llama(tmp_path_factory):
+    # onnxruntime-genai's attention kernel needs heads of 16: 64 wide, 4 heads
+    return make_tiny_llama(tmp_path_factory.mktemp("models") / "llama", hidden=64)
+
+
+@pytest.fixture(scope="module")
+def exported(llama, tmp_path_factory):
+    return build_causal_onnx(llama, tmp_path_factory.mktemp("builds"))
+
+
+def test_the_export_decodes_the_same_tokens_and_perplexity_as_torch(llama, exported):
+    assert exported.record["backend"] == "onnxruntime-genai" and not exported.cached
+    torch_model = CausalLM(llama)
+    onnx_model = GenaiLM(exported.path, threads=1)
+    texts = story_texts(8)
+    ids = torch_model.prompt_ids(texts[:4], PROMPT_TOKENS)
+    assert onnx_model.prompt_ids(texts[:4], PROMPT_TOKENS) == ids  # one tokenizer, one input
+    expected = torch_model.generate(torch_model.batches(ids, 4)[0], NEW_TOKENS).numpy()
+    got = onnx_model.generate(onnx_model.batches(ids, 4)[0], NEW_TOKENS)
+    assert got.shape == (4, NEW_TOKENS)
+    np.testing.assert_array_equal(got, expected)
+    assert onnx_model.generate(onnx_model.batches(ids, 4)[0], 1).shape == (4, 1)  # prefill
+    torch_nll, torch_counts = torch_model.document_nll(texts[4:], PPL_TOKENS)
+    onnx_nll, onnx_counts = onnx_model.document_nll(texts[4:], PPL_TOKENS)
+    assert onnx_counts == torch_counts
+    np.testing.assert_allclose(onnx_nll, torch_nll, rtol=1e-4)
+    assert onnx_model.info.params == torch_model.params  # every weight counted once
+    assert onnx_model.info.details["kv_cache"] is True
+    assert build_causal_onnx(llama, exported.path.parent).cached
+
+
+def test_a_generation_task_measures_the_export_beside_the_torch_model(llama, exported):
+    task = from_texts(
+        story_texts(30), prompts=4, documents=4, max_new_tokens=NEW_TOKENS,
+        prompt_tokens=PROMPT_TOKENS, ppl_tokens=PPL_TOKENS, bootstrap=2000,
+    )  # fmt: skip
+    specs = [
+        VariantSpec(name="base", path=llama),
+        VariantSpec(
+            name="onnx",
+            method="onnx",
+            parent="base",
+            backend="onnxruntime-genai",
+            path=exported.path,
+        ),
+    ]
+    run = run_variants(specs, task, meter="estimate", batch_size=2, min_window_s=0.2,
+                       windows=3, warmup_s=0.1, warmup_calls=2)  # fmt: skip
+    assert not run.failures, run.failures
+    base, onnx = run.results
+    assert onnx.details["runtime"].startswith("onnxruntime-genai")
+    assert onnx.details["kv_cache"] is True and onnx.params == base.params
+    # perplexity on the same weights, through each runtime's own logits
+    assert onnx.scores.primary.value == pytest.approx(base.scores.primary.value, rel=1e-4)
+    for result in run.results:
+        assert result.tokens is not None and result.tokens.decode_token_j.mean > 0
+        assert result.prefill is not None and result.prefill.energy_per_item_j.n == 3
+
+
+def test_bad_inputs_are_one_line_each(llama, tmp_path):
+    with pytest.raises(VariantError, match=r"genai_config\.json"):
+        GenaiLM(llama)  # a transformers folder, not an export
+    with pytest.raises(VariantError, match="kv_cache = true"):
+        GenaiLM(tmp_path, kv_cache=False)
+    with pytest.raises(VariantError, match="runs on the CPU"):
+        GenaiLM(tmp_path, device="cuda:0")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "genai_config.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(VariantError, match="cannot read"):
+        GenaiLM(broken)
+    spec = VariantSpec(name="onnx", backend="onnxruntime-genai", path=tmp_path)
+    with pytest.raises(VariantError, match="generation tasks only"):
+        load_variant(spec)
+    bert = make_tiny_bert(tmp_path / "bert")
+    with pytest.raises(VariantError, match="could not export") as caught:
+        export_genai(bert, tmp_path / "out")
+    assert "\n" not in str(caught.value)
+    with pytest.raises(VariantError, match="choose one of fp32, int4"):
+        export_genai(llama, tmp_path / "out", precision="int3")
+
+
+def test_a_missing_onnxruntime_genai_is_one_line_with_the_install(monkeypatch, llama, tmp_path):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnxruntime_genai", None)  # import fails
+    with pytest.raises(VariantError, match="pip install onnxruntime-genai"):
+        GenaiLM(tmp_path)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    with pytest.raises(VariantError, match="pip install onnxruntime-genai"):
+        export_genai(llama, tmp_path / "out")
