@@ -1,4 +1,4 @@
-"""The quick demo's base model (MiniLM fine-tuned on BBC News) measured by joulebench itself.
+"""The default demo's base model (MiniLM fine-tuned on BBC News) measured by joulebench itself.
 
 1. Tokenisation: the time to tokenise a batch of whole articles vs the same texts cut before
    measuring to their first ``max_length`` tokens' words (and whether the tokens are identical).
@@ -9,11 +9,11 @@
    (the median ratio is the figure: one ratio swings about ±10% on a shared VM). Goal: >= 0.99.
 3. Time to a trustworthy figure: wall time until energy per inference has a 95% interval of
    +-2%, with Stein's two-stage rule (``target_ci=0.02``: a pilot of 10 windows, then as many
-   as it plans; capped at 10 minutes, 1 with --quick) vs a fixed 5 and 10 windows, whose
-   interval is whatever it came out.
+   as it plans; capped at 10 minutes, at 20 s with --quick: CI checks that the rule runs, not
+   what it costs) vs a fixed 5 and 10 windows, whose interval is whatever it came out.
 
-The model is the quick demo's (trained once, cached; CI runs the demo first). Prints tables
-(``--json FILE`` writes them too); asserts nothing.
+The model is ``joulebench demo``'s (600 training articles; trained once, cached; CI runs the
+demo first). Prints tables (``--json FILE`` writes them too); asserts nothing.
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ import time
 from typing import Any
 
 from common import parser, write_json
-from joulebench.demo import QUICK, demo_base, demo_task
+from joulebench.demo import STANDARD, demo_base, demo_task
 from joulebench.devices.registry import probe_all
 from joulebench.harness.variant_run import default_threads, run_variants
 from joulebench.variants.base import encode, prepare
 from joulebench.variants.load import load_variant
 from joulebench.variants.spec import VariantSpec
 
-BATCH = QUICK.batch_size
+BATCH = STANDARD.batch_size
 TARGET = 0.02
 REPEATS = 5
 """Overhead repeats (bare, measured, bare each): one ratio swings about ±10% on a shared VM."""
@@ -52,10 +52,10 @@ def available_meters() -> list[str]:
 
 
 def measured(spec: VariantSpec, meter: str, **settings: Any) -> tuple[Any, float]:
-    task = demo_task(QUICK)
+    task = demo_task(STANDARD)
     start = time.perf_counter()
     run = run_variants(
-        [spec], task, meter=meter, batch_size=BATCH, max_length=QUICK.max_length, **settings
+        [spec], task, meter=meter, batch_size=BATCH, max_length=STANDARD.max_length, **settings
     )
     elapsed_s = time.perf_counter() - start
     if run.failures:
@@ -64,8 +64,8 @@ def measured(spec: VariantSpec, meter: str, **settings: Any) -> tuple[Any, float
 
 
 def overhead(spec: VariantSpec, meters: list[str], quick: bool) -> list[dict[str, Any]]:
-    texts = demo_task(QUICK).split().test.texts
-    model = load_variant(spec, threads=default_threads(), max_length=QUICK.max_length)
+    texts = demo_task(STANDARD).split().test.texts
+    model = load_variant(spec, threads=default_threads(), max_length=STANDARD.max_length)
     # the same prepared batches the worker measures (texts cut to their first tokens' words)
     batches = [prepare(model, list(texts[i : i + BATCH])) for i in range(0, len(texts), BATCH)]
     bare_rate(model, batches[:2], 1.0)  # warm up
@@ -95,27 +95,27 @@ def overhead(spec: VariantSpec, meters: list[str], quick: bool) -> list[dict[str
 
 def tokenisation(spec: VariantSpec) -> dict[str, Any]:
     """Time to tokenise a batch of whole articles vs the same texts cut before measuring."""
-    texts = demo_task(QUICK).split().test.texts
-    model = load_variant(spec, threads=default_threads(), max_length=QUICK.max_length)
+    texts = demo_task(STANDARD).split().test.texts
+    model = load_variant(spec, threads=default_threads(), max_length=STANDARD.max_length)
     raw = [list(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]
     cut = [prepare(model, b) for b in raw]
 
     def per_batch_s(batches: list[list[str]]) -> float:
         start = time.perf_counter()
         for batch in batches * 3:
-            encode(model.tokenizer, batch, QUICK.max_length, "pt")
+            encode(model.tokenizer, batch, STANDARD.max_length, "pt")
         return (time.perf_counter() - start) / (3 * len(batches))
 
     same = all(
-        encode(model.tokenizer, a, QUICK.max_length, "pt")["input_ids"].tolist()
-        == encode(model.tokenizer, b, QUICK.max_length, "pt")["input_ids"].tolist()
+        encode(model.tokenizer, a, STANDARD.max_length, "pt")["input_ids"].tolist()
+        == encode(model.tokenizer, b, STANDARD.max_length, "pt")["input_ids"].tolist()
         for a, b in zip(raw, cut, strict=True)
     )
     whole_s, cut_s = per_batch_s(raw), per_batch_s(cut)
-    print(f"tokenisation per batch of {BATCH} at {QUICK.max_length} tokens: whole articles "
+    print(f"tokenisation per batch of {BATCH} at {STANDARD.max_length} tokens: whole articles "
           f"{whole_s * 1000:.1f} ms, cut before measuring {cut_s * 1000:.1f} ms "
           f"(tokens identical: {same})")  # fmt: skip
-    return {"batch": BATCH, "max_length": QUICK.max_length, "whole_s": whole_s, "cut_s": cut_s,
+    return {"batch": BATCH, "max_length": STANDARD.max_length, "whole_s": whole_s, "cut_s": cut_s,
             "identical_tokens": same}  # fmt: skip
 
 
@@ -125,7 +125,7 @@ def time_to_interval(spec: VariantSpec, meter: str, quick: bool) -> list[dict[st
         "adaptive (target 2%)": {
             "windows": 5,
             "target_ci": TARGET,
-            "max_time_s": 60.0 if quick else 600.0,
+            "max_time_s": 20.0 if quick else 600.0,
         },
         "fixed 5 windows": {"windows": 5},
         "fixed 10 windows": {"windows": 10},
@@ -148,7 +148,7 @@ def time_to_interval(spec: VariantSpec, meter: str, quick: bool) -> list[dict[st
 
 def main() -> None:
     args = parser(__doc__, "shorter windows (for CI)").parse_args()
-    base = demo_base(QUICK, demo_task(QUICK))
+    base = demo_base(STANDARD, demo_task(STANDARD))
     spec = VariantSpec(name="base-fp32", method="base", backend="torch", path=base)
     meters = available_meters()
     results = {

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from common import parser, write_json
-from joulebench.demo import FULL, LORA_LEARNING_RATE, QUICK, demo_task, encoder_folder
+from joulebench.demo import FULL, LORA_LEARNING_RATE, STANDARD, demo_task, encoder_folder
 from joulebench.tasks.data import TextDataset
 from joulebench.variants import builders
 from joulebench.variants.load import load_variant
@@ -67,7 +67,7 @@ def main() -> None:
     options = args.parse_args()
     encoder = encoder_folder()
     fine = [
-        (n, replace(QUICK.train, max_length=tokens))
+        (n, replace(STANDARD.train, max_length=tokens))
         for n, tokens in (
             (150, 64),
             (300, 64),
@@ -94,11 +94,11 @@ def main() -> None:
             started = time.perf_counter()
             fine_tune(encoder, train, out, settings)
             rows.append(row("fine-tune", train, settings, time.perf_counter() - started, out))
-            if examples == 600 and settings == QUICK.train:
+            if examples == 600 and settings == STANDARD.train:
                 teacher = out
         for examples, epochs in lora:
             train = train_split(examples)
-            settings = replace(QUICK.train, learning_rate=LORA_LEARNING_RATE, epochs=epochs)
+            settings = replace(STANDARD.train, learning_rate=LORA_LEARNING_RATE, epochs=epochs)
             started = time.perf_counter()
             _, merged = builders.build_lora(encoder, root / f"lora-{examples}-{epochs}", train,
                                             rank=8, settings=settings)  # fmt: skip
@@ -109,8 +109,8 @@ def main() -> None:
             train = train_split(examples)
             started = time.perf_counter()
             built = builders.build_distill(teacher, root / f"distil-{examples}", train,
-                                           layers=3, settings=QUICK.train)  # fmt: skip
-            rows.append(row("distil-3L", train, QUICK.train, time.perf_counter() - started,
+                                           layers=3, settings=STANDARD.train)  # fmt: skip
+            rows.append(row("distil-3L", train, STANDARD.train, time.perf_counter() - started,
                             built.path))  # fmt: skip
     write_json(options.json, "demo_training", {"rows": rows})
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -138,9 +139,12 @@ def test_the_installed_command_exits_1_without_traceback():
 
 
 @pytest.mark.slow
-def test_quick_demo_end_to_end_gives_the_columns_and_accuracy_well_above_chance(
+def test_readme_command_1_demo_end_to_end_gives_the_columns_and_accuracy_well_above_chance(
     tmp_path, capsys, monkeypatch
 ):
+    """``joulebench demo`` exactly as README command 1 runs it (the default tier). Its builds
+    go to ``$JOULEBENCH_CACHE_DIR`` where set (CI sets it, so its later steps reuse them),
+    else to a scratch folder."""
     pytest.importorskip("torch")
     pytest.importorskip("onnxruntime")
     import importlib.util
@@ -150,7 +154,9 @@ def test_quick_demo_end_to_end_gives_the_columns_and_accuracy_well_above_chance(
     from joulebench.results import load
 
     monkeypatch.chdir(tmp_path)
-    code, out, err = run_cli(capsys, "demo", "--quick", "--cache-dir", str(tmp_path / "cache"))
+    shared = os.environ.get("JOULEBENCH_CACHE_DIR", "").strip()
+    cache = [] if shared else ["--cache-dir", str(tmp_path / "cache")]
+    code, out, err = run_cli(capsys, "demo", *cache)
     assert code == 0, err
     assert "Energy meters on this machine" in out and "Report:" in out
     frame = load(tmp_path / "results")

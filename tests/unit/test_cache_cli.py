@@ -39,3 +39,22 @@ def test_report_says_which_measurements_it_left_out(tmp_path, capsys):
     ]
     assert f"left out {len(labels)} measurement(s) without a model score" in out
     assert all(label in out for label in labels)
+
+
+def test_the_cache_folder_follows_joulebench_cache_dir_and_cache_lists_it(
+    tmp_path, monkeypatch, capsys
+):
+    from joulebench.caching import CACHE_ENV, cache_root
+    from joulebench.demo import STANDARD, demo_root
+
+    monkeypatch.delenv(CACHE_ENV, raising=False)
+    default = cache_root()
+    assert default.name == "joulebench"
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "ci-cache"))
+    assert cache_root() == tmp_path / "ci-cache" != default
+    assert demo_root(STANDARD).parent.parent == tmp_path / "ci-cache"
+    (tmp_path / "ci-cache" / "demo" / "k1").mkdir(parents=True)
+    assert main(["cache"]) == 0
+    assert "demo/k1" in capsys.readouterr().out
+    monkeypatch.setenv(CACHE_ENV, "  ")  # blank: as if unset
+    assert cache_root() == default

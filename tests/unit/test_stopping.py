@@ -9,8 +9,10 @@ import pytest
 from scipy import stats
 
 from joulebench import measure
+from joulebench.demo import STANDARD
 from joulebench.devices.simulated import SimulatedMeter
 from joulebench.harness import stopping
+from joulebench.harness.runner import measure_many
 from joulebench.harness.stats import summarize
 from joulebench.testing import BusyTrace, FakeClock
 
@@ -108,3 +110,46 @@ def test_windows_after_the_pilot_that_vary_far_more_than_it_did_are_flagged():
     assert "pilot-unrepresentative" in [f.code for f in result.flags]
     steady = build_result(windows=windows[:10], **common)
     assert "pilot-unrepresentative" not in [f.code for f in steady.flags]
+
+
+def demo_rule(rng, noise, pilot_windows=5, target=0.05, cap=STANDARD.max_windows):
+    """The demo's rule: a 5-window pilot, a 5% target and the default tier's cap."""
+    pilot = rng.normal(TRUTH, noise * TRUTH, stopping.pilot_size(5, pilot_windows))
+    planned = min(stopping.planned_windows(pilot, target), cap)
+    values = np.concatenate([pilot, rng.normal(TRUTH, noise * TRUTH, planned - pilot.size)])
+    summary = summarize(values, pilot=pilot.size)
+    return abs(summary.mean - TRUTH) <= summary.ci95, planned
+
+
+@pytest.mark.parametrize("noise", [0.02, 0.05, 0.10])
+def test_a_five_window_pilot_with_a_cap_still_covers_95_percent(noise):
+    rng = np.random.default_rng(20261203)
+    runs = 4000
+    outcomes = [demo_rule(rng, noise) for _ in range(runs)]
+    coverage = np.mean([c for c, _ in outcomes])
+    assert abs(coverage - 0.95) <= 0.012  # 4,000 runs: a binomial spread of 0.35 points
+    windows = [n for _, n in outcomes]
+    if noise == 0.02:  # a quiet machine stops at the pilot
+        assert np.median(windows) == 5
+    if noise == 0.10:  # a noisy one at the cap, wider than the target
+        assert np.median(windows) == STANDARD.max_windows
+
+
+def test_each_workload_meets_or_misses_the_target_on_its_own(host):
+    clock = FakeClock()
+    trace = BusyTrace(clock, 5.0, 25.0)
+    meter = SimulatedMeter(trace, noise_frac=0.0, seed=3, clock=clock)
+    rng = np.random.default_rng(3)
+    workloads = {
+        "steady": trace.workload(0.01),
+        "noisy": trace.workload(lambda: float(rng.choice([0.001, 0.03], p=[0.9, 0.1]))),
+    }
+    results = measure_many(workloads, meter, clock=clock, host_probe=host, seed=3,
+                           target_ci=0.05, windows=5, pilot_windows=5, max_windows=8,
+                           min_window_s=0.05, warmup_calls=1, warmup_s=0.0,
+                           idle=False)  # fmt: skip
+    steady, noisy = results["steady"], results["noisy"]
+    assert steady.stopping["pilot_windows"] == 5 and steady.energy_per_item_j.n == 5
+    assert steady.target_met is True and "target-not-met" not in [f.code for f in steady.flags]
+    assert noisy.stopping["planned_windows"] > 8 and noisy.energy_per_item_j.n == 8
+    assert noisy.target_met is False and "target-not-met" in [f.code for f in noisy.flags]

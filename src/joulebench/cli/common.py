@@ -90,6 +90,13 @@ def add_protocol_options(
         "rule: a pilot of max(--windows, 10) windows, then as many as the pilot says)",
     )
     group.add_argument(
+        "--pilot-windows",
+        type=int,
+        default=None,
+        help="pilot windows for --target-ci (default max(--windows, 10)); 5 suits a loose "
+        "target such as 5%%",
+    )
+    group.add_argument(
         "--max-time-s", type=float, default=600.0, help="time cap for --target-ci (default 600)"
     )
     group.add_argument(
@@ -143,6 +150,7 @@ def protocol_values(args: argparse.Namespace) -> dict[str, Any]:
         "target_ci": args.target_ci,
         "max_time_s": args.max_time_s,
         "max_windows": args.max_windows,
+        "pilot_windows": args.pilot_windows,
         "settle_s": args.settle_s,
         "seed": args.seed,
     }

@@ -353,12 +353,16 @@ def _run(
             )
 
     adaptive = settings.target_ci is not None
-    first_stage = stopping.pilot_size(settings.windows) if adaptive else settings.windows
+    first_stage = (
+        stopping.pilot_size(settings.windows, settings.pilot_windows)
+        if adaptive
+        else settings.windows
+    )
     start_s = clock.monotonic()
     round_index = 0
     every = [*workloads, *([IDLE_LABEL] if settings.idle else [])]
     planned: dict[str, int] = {}
-    target_met: bool | None = None
+    target_met: dict[str, bool] = {}
     interrupted = False
     windows_started_s = time.perf_counter()
     try:
@@ -384,12 +388,16 @@ def _run(
                     break
                 one_round(round_index, short)
                 round_index += 1
-            target_met = all(session.valid_count(lab) >= planned[lab] for lab in workloads)
+            target_met = {lab: session.valid_count(lab) >= planned[lab] for lab in workloads}
+            missed = [lab for lab, met in target_met.items() if not met]
             on_event(
                 Event(
                     "target",
                     "",
-                    f"target ci95 {'met' if target_met else 'NOT met'} after {round_index} rounds",
+                    f"target ci95 met by every workload after {round_index} rounds"
+                    if not missed
+                    else f"target ci95 NOT met by {', '.join(missed)} after {round_index} "
+                    "rounds (stopped at the cap)",
                 )
             )
     except KeyboardInterrupt:
@@ -414,7 +422,7 @@ def _run(
             planned=planned.get(label),
             cap_windows=settings.max_windows if adaptive else None,
             max_time_s=settings.max_time_s if adaptive else None,
-            reached=target_met if adaptive else None,
+            reached=target_met.get(label) if adaptive else None,
         )
         results[label] = build_result(
             label=label,
@@ -428,7 +436,7 @@ def _run(
             settings=settings,
             min_window_s=min_window_s,
             threads=threads,
-            target_met=target_met,
+            target_met=target_met.get(label) if adaptive else None,
             interrupted=interrupted,
             stopping=rule,
             order=tuple(session.order),

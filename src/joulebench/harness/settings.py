@@ -31,6 +31,12 @@ class ProtocolSettings(BaseModel):
         lt=1,
         description="plan windows for ci95/mean <= this (e.g. 0.02), by Stein's two-stage rule",
     )
+    pilot_windows: int | None = Field(
+        None,
+        ge=3,
+        description="pilot windows of the adaptive stop (None = max(windows, 10)); a short "
+        "pilot makes t large, so it suits a loose target (the demo: 5 windows for 5%)",
+    )
     max_time_s: float = Field(600.0, gt=0, description="time cap for the adaptive stop")
     max_windows: int = Field(200, ge=2, description="window cap per workload, adaptive stop")
     max_discarded_windows: int = Field(5, ge=0, description="invalid windows tolerated per run")

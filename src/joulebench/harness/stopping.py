@@ -41,8 +41,11 @@ UNREPRESENTATIVE_RATIO = 2.0
 """Flag a run whose plain t-interval over all windows is this many times Stein's."""
 
 
-def pilot_size(windows: int) -> int:
-    """Windows in the pilot stage of an adaptive run."""
+def pilot_size(windows: int, pilot_windows: int | None = None) -> int:
+    """Windows in the pilot stage of an adaptive run: ``pilot_windows`` where given (the
+    demo's loose target), else ``max(windows, MIN_PILOT)``."""
+    if pilot_windows is not None:
+        return int(pilot_windows)
     return max(int(windows), MIN_PILOT)
 
 

@@ -149,8 +149,8 @@ def _flags(
                 "target-not-met",
                 f"the windows Stein's rule planned for a ci95 of {settings.target_ci:.1%} of "
                 f"the mean did not fit in max_windows={settings.max_windows} or "
-                f"{settings.max_time_s:.0f} s: the interval is wider; "
-                "raise --max-windows or --max-time-s",
+                f"{settings.max_time_s:.0f} s: the interval is wider; raise max_windows or "
+                "max_time_s (--max-windows, --max-time-s) or measure on a quieter machine",
             )
         )
     if energy.interval == stopping_rules.RULE_STEIN:

@@ -313,7 +313,11 @@ def _stopping(document: dict[str, Any]) -> str:
         f"{m['label']} {(m.get('stopping') or {}).get('planned_windows', '?')}"
         for m in measurements
     )
-    reached = all((m.get("stopping") or {}).get("planned_windows_reached") for m in measurements)
+    short = [
+        m["label"]
+        for m in measurements
+        if not (m.get("stopping") or {}).get("planned_windows_reached")
+    ]
     return (
         f"The number of windows followed Stein's two-stage procedure[[cite:stein1945]]: a "
         f"pilot of {stopping.get('pilot_windows', '?')} windows per workload gave the mean and "
@@ -321,8 +325,13 @@ def _stopping(document: dict[str, Any]) -> str:
         f"{percent(float(stopping.get('target_rel_ci95') or 0))} of the mean was planned (at "
         f"most {stopping.get('max_windows', '?')} windows and "
         f"{num(stopping.get('max_time_s') or 0)} s). Planned: {planned}; taken: {taken} per "
-        f"workload; the plan was {'completed' if reached else 'NOT completed within the caps'}."
-        f"{tail}"
+        f"workload; "
+        + (
+            "every plan was completed."
+            if not short
+            else f"the plan was NOT completed within the caps for {', '.join(short)}."
+        )
+        + tail
     )
 
 

@@ -26,6 +26,8 @@ RECORD = "joulebench-variant.json"
 LIBRARIES = (
     "torch", "transformers", "onnx", "onnxruntime", "peft", "torchao", "bitsandbytes",
 )  # fmt: skip
+"""Their versions are in every build's record and cache key: adding one here rebuilds every
+user's cached variants, so a library only some builds use goes into their recipes instead."""
 BERT_LIKE = ("bert", "roberta", "xlm-roberta", "electra", "camembert")
 """Encoders whose layers are ``encoder.layer[i]`` with ``attention.self.query``: the layer
 surgery of distillation and structured pruning is written for this layout."""
