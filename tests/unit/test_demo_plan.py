@@ -44,3 +44,19 @@ def test_a_pilot_shorter_than_three_windows_is_refused_in_one_line():
     with pytest.raises(UserError, match="pilot_windows"):
         make_settings(pilot_windows=2)
     assert pilot_size(5) == 10 and pilot_size(12) == 12 and pilot_size(5, 4) == 4
+
+
+def test_a_bad_window_length_is_refused_before_anything_is_built(tmp_path, capsys, monkeypatch):
+    from joulebench import demo
+    from joulebench.cli.main import main
+
+    def never(*args, **kwargs):
+        raise AssertionError("built before the options were checked")
+
+    monkeypatch.setattr(demo, "demo_base", never)
+    monkeypatch.chdir(tmp_path)
+    code = main(["demo", "--quick", "--min-window-s", "0", "--quiet", "--json"])
+    err = capsys.readouterr().err
+    assert code == 1 and "min_window_s" in err and err.strip().count("\n") == 0
+    assert main(["demo", "--quick", "--full"]) == 1  # one tier at a time
+    assert "--full: not allowed with argument --quick" in capsys.readouterr().err

