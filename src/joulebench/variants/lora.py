@@ -22,6 +22,8 @@ from joulebench.variants.train import DEFAULT_TRAIN, TrainSettings, train_loop
 
 ADAPTER_CONFIG = "adapter_config.json"
 BASE_LINK = "joulebench-lora-base.json"
+CAUSAL_LM = "causal-lm"
+"""``kind`` in the link of an adapter trained on a causal language model (none: a classifier)."""
 
 
 def _peft() -> Any:
@@ -134,6 +136,12 @@ def _link(adapter: Path) -> dict[str, Any]:
         ) from None
 
 
+def adapter_kind(adapter: Path) -> str | None:
+    """What the adapter was trained on: :data:`CAUSAL_LM`, or None (a classifier)."""
+    kind = _link(adapter).get("kind")
+    return str(kind) if kind else None
+
+
 def base_of(adapter: Path) -> Path:
     """The base model folder an adapter was trained on."""
     return Path(_link(adapter)["base"])
@@ -146,12 +154,15 @@ def load_adapter_model(adapter: Path, transformers: Any) -> Any:
     base = Path(link["base"])
     if not base.is_dir():
         raise VariantError(f"the LoRA adapter {adapter} needs its base {base}, which is gone")
-    head = link.get("head") or {}
-    if head.get("id2label"):
-        head = {**head, "id2label": {int(k): v for k, v in head["id2label"].items()}}
-    model = transformers.AutoModelForSequenceClassification.from_pretrained(
-        base, use_safetensors=True, **head
-    )
+    if link.get("kind") == CAUSAL_LM:
+        model = transformers.AutoModelForCausalLM.from_pretrained(base, use_safetensors=True)
+    else:
+        head = link.get("head") or {}
+        if head.get("id2label"):
+            head = {**head, "id2label": {int(k): v for k, v in head["id2label"].items()}}
+        model = transformers.AutoModelForSequenceClassification.from_pretrained(
+            base, use_safetensors=True, **head
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         return peft.PeftModel.from_pretrained(model, adapter).eval()

@@ -12,7 +12,7 @@ from typing import Any
 from joulebench.errors import VariantError
 from joulebench.variants.base import VariantInfo, cut_to_tokens, encode, size_on_disk
 from joulebench.variants.hf import quiet_transformers
-from joulebench.variants.lora import base_of, load_adapter_model
+from joulebench.variants.lora import CAUSAL_LM, adapter_kind, base_of, load_adapter_model
 from joulebench.variants.prune import STRUCTURE, load_structured
 from joulebench.variants.quantize import quantize_dynamic_int8, quantize_nf4, quantized_size
 
@@ -100,6 +100,11 @@ class TorchClassifier:
             check_model_folder(path, name)
         elif not path.is_dir():
             raise VariantError(f"variant {name!r}: adapter folder {path} does not exist")
+        elif adapter_kind(path) == CAUSAL_LM:
+            raise VariantError(
+                f"variant {name!r}: the LoRA adapter in {path} was trained on a causal language "
+                'model; measure it in a generation task (kind = "generate")'
+            )
         try:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(
                 path, trust_remote_code=trust_remote_code
