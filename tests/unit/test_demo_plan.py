@@ -60,3 +60,12 @@ def test_a_bad_window_length_is_refused_before_anything_is_built(tmp_path, capsy
     assert code == 1 and "min_window_s" in err and err.strip().count("\n") == 0
     assert main(["demo", "--quick", "--full"]) == 1  # one tier at a time
     assert "--full: not allowed with argument --quick" in capsys.readouterr().err
+
+
+def test_a_pilot_without_a_target_is_refused_in_one_line():
+    from joulebench.errors import UserError
+
+    with pytest.raises(UserError, match="give target_ci too") as caught:
+        make_settings(pilot_windows=5)
+    assert "\n" not in str(caught.value)
+    assert make_settings(pilot_windows=5, target_ci=0.05).pilot_windows == 5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from joulebench.errors import UserError
 
@@ -45,6 +45,15 @@ class ProtocolSettings(BaseModel):
     seed: int | None = Field(
         None, description="seed of the window order and pre-window sleeps (drawn and kept if None)"
     )
+
+    @model_validator(mode="after")
+    def _pilot_needs_a_target(self) -> ProtocolSettings:
+        if self.pilot_windows is not None and self.target_ci is None:
+            raise ValueError(
+                "pilot_windows is the pilot of the adaptive stop: give target_ci too "
+                "(e.g. --target-ci 5%), or leave pilot_windows out"
+            )
+        return self
 
 
 def make_settings(**values: Any) -> ProtocolSettings:
