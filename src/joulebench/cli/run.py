@@ -1,9 +1,21 @@
-"""``joulebench run experiment.toml``: measure the variants an experiment file lists."""
+"""``joulebench run experiment.toml``: measure the variants an experiment file lists.
+
+Every window is journalled as it is taken (``<out>/unfinished/<experiment>-<time>.journal.jsonl``,
+``harness.journal``); the journal is removed once the run's document is written. A run that
+was killed (``kill -9``, a power cut, a lost node) leaves its journal, and
+``joulebench run --resume JOURNAL`` loads the variants again and measures only the windows
+that are missing.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
 
 from joulebench.cli.common import add_provenance_options, apply_provenance
 from joulebench.cli.pipeline import (
@@ -14,7 +26,9 @@ from joulebench.cli.pipeline import (
 )
 from joulebench.config import Experiment, load_experiment
 from joulebench.devices.registry import check_meter_name
-from joulebench.errors import UserError
+from joulebench.errors import JoulebenchError, UserError
+from joulebench.harness.journal import SUFFIX, Journal, JournalState, read_journal
+from joulebench.harness.machine import fingerprint, machine_id
 from joulebench.results.store import ensure_writable
 from joulebench.tasks.configured import task_from_config
 from joulebench.variants.spec import sweep
@@ -23,7 +37,20 @@ from joulebench.variants.spec import sweep
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the subcommand."""
     parser = subparsers.add_parser("run", help="measure the variants of an experiment file")
-    parser.add_argument("experiment", help="the experiment file (TOML)")
+    parser.add_argument(
+        "experiment", nargs="?", help="the experiment file (TOML); not needed with --resume"
+    )
+    parser.add_argument(
+        "--resume",
+        metavar="JOURNAL",
+        help="finish a killed run: load its variants again and measure only the windows its "
+        "journal (results/unfinished/*.journal.jsonl) does not hold",
+    )
+    parser.add_argument(
+        "--no-journal",
+        action="store_true",
+        help="do not journal the windows as they are taken (the run cannot be resumed)",
+    )
     parser.add_argument("--out", default="results", help="results folder (default ./results)")
     parser.add_argument("--reports", default="reports", help="report folder (default ./reports)")
     parser.add_argument(
@@ -69,8 +96,67 @@ def meter_options_of(experiment: Experiment) -> dict[str, object]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load the experiment, measure, save, report."""
+    """Load the experiment (or the journal to resume), measure, save, report."""
     apply_provenance(args)
+    resume: JournalState | None = None
+    if args.resume:
+        resume, experiment, out, reports, title = _resumed(args)
+    else:
+        if not args.experiment:
+            raise UserError("give the experiment file (joulebench run experiment.toml)")
+        experiment = _experiment(args)
+        out, reports = ensure_writable(Path(args.out)), Path(args.reports)
+        title = f"joulebench: {Path(args.experiment).name}"
+    task = task_from_config(experiment.task)
+    journal = _journal(args, experiment, out, reports, title, resume)
+    settings = experiment.protocol.model_dump()
+    quiet = args.quiet or args.json
+    repeat = experiment.run.repeat
+    specs = sweep(list(experiment.variants), experiment.run.batch_sizes)
+    variants, windows = len(specs), experiment.protocol.windows
+    kinds = window_kinds(task)
+    try:
+        with progress_for(quiet, variants, windows, repeat, kinds) as events:
+            variant_run, path, report, table = measure_save_report(
+                specs,
+                task,
+                out=out,
+                reports=reports,
+                battery=experiment.run.battery,
+                title=title,
+                on_event=events,
+                extra={"experiment": experiment.model_dump(mode="json")},
+                wide=args.wide,
+                meter=experiment.meter.name,
+                meter_options=meter_options_of(experiment),
+                batch_size=experiment.run.batch_size,
+                threads=experiment.run.threads,
+                device=experiment.run.device,
+                max_length=experiment.run.max_length,
+                repeat=repeat,
+                journal=journal,
+                resume=resume,
+                **settings,
+            )
+    except (JoulebenchError, KeyboardInterrupt):
+        if journal is not None and read_journal(journal.path).window_count == 0:
+            journal.remove()  # nothing measured: nothing to resume
+        raise
+    code = print_outcome(variant_run, table, path, report, as_json=args.json, stages=events)
+    if journal is not None:
+        if variant_run.interrupted:
+            print(
+                f"joulebench: the windows are journalled: finish the run with "
+                f"joulebench run --resume {journal.path}",
+                file=sys.stderr,
+            )
+        else:
+            journal.remove()  # the document holds every window now
+    return code
+
+
+def _experiment(args: argparse.Namespace) -> Experiment:
+    """The experiment file, with the command line's --meter and --repeat applied."""
     experiment = load_experiment(args.experiment)
     if args.meter:
         meter = experiment.meter.model_copy(update={"name": check_meter_name(args.meter)})
@@ -80,32 +166,82 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(f"--repeat {args.repeat}: give a whole number of runs, 1 or more")
         runs = experiment.run.model_copy(update={"repeat": args.repeat})
         experiment = experiment.model_copy(update={"run": runs})
-    out = ensure_writable(Path(args.out))
-    task = task_from_config(experiment.task)
-    settings = experiment.protocol.model_dump()
-    quiet = args.quiet or args.json
-    repeat = experiment.run.repeat
-    specs = sweep(list(experiment.variants), experiment.run.batch_sizes)
-    variants, windows = len(specs), experiment.protocol.windows
-    kinds = window_kinds(task)
-    with progress_for(quiet, variants, windows, repeat, kinds) as events:
-        variant_run, path, report, table = measure_save_report(
-            specs,
-            task,
-            out=out,
-            reports=Path(args.reports),
-            battery=experiment.run.battery,
-            title=f"joulebench: {Path(args.experiment).name}",
-            on_event=events,
-            extra={"experiment": experiment.model_dump(mode="json")},
-            wide=args.wide,
-            meter=experiment.meter.name,
-            meter_options=meter_options_of(experiment),
-            batch_size=experiment.run.batch_size,
-            threads=experiment.run.threads,
-            device=experiment.run.device,
-            max_length=experiment.run.max_length,
-            repeat=repeat,
-            **settings,
+    return experiment
+
+
+def this_machine() -> str:
+    """This machine's id as a journal records it (CPU, cores, memory; no GPU probe)."""
+    return machine_id(fingerprint())
+
+
+def _journal(
+    args: argparse.Namespace,
+    experiment: Experiment,
+    out: Path,
+    reports: Path,
+    title: str,
+    resume: JournalState | None,
+) -> Journal | None:
+    """The journal the run writes to: the resumed one, a new one, or none (--no-journal, or
+    several runs, which a journal does not cover)."""
+    if resume is not None:
+        return Journal(resume.path, resume.start, fresh=False)
+    folder = out / "unfinished"
+    stem = Path(args.experiment).stem
+    earlier = sorted(folder.glob(f"{stem}-*{SUFFIX}")) if folder.is_dir() else []
+    if earlier and not (args.quiet or args.json):
+        print(
+            f"joulebench: an unfinished run of {stem} is journalled in {earlier[-1]}; to finish "
+            f"it instead: joulebench run --resume {earlier[-1]}",
+            file=sys.stderr,
         )
-    return print_outcome(variant_run, table, path, report, as_json=args.json, stages=events)
+    if args.no_journal:
+        return None
+    if experiment.run.repeat > 1:
+        print(
+            f"joulebench: {experiment.run.repeat} runs are not journalled: a killed run starts "
+            "over (--resume covers a single run)",
+            file=sys.stderr,
+        )
+        return None
+    created = datetime.now(timezone.utc)
+    start: dict[str, Any] = {
+        "command": "run",
+        "created_utc": created.isoformat(),
+        "machine_id": this_machine(),
+        "experiment_file": str(Path(args.experiment).resolve()),
+        "experiment": experiment.model_dump(mode="json"),
+        "out": str(out.resolve()),
+        "reports": str(reports.resolve()),
+        "title": title,
+    }
+    return Journal(folder / f"{stem}-{created:%Y%m%dT%H%M%S%fZ}{SUFFIX}", start)
+
+
+def _resumed(args: argparse.Namespace) -> tuple[JournalState, Experiment, Path, Path, str]:
+    """The journal to resume and what it records: experiment, folders, title (refused when
+    it belongs to another machine or another experiment)."""
+    if args.meter or args.repeat is not None:
+        raise UserError("--resume goes on with the journal's meter and runs: leave out --meter "
+                        "and --repeat")  # fmt: skip
+    state = read_journal(args.resume)
+    start = state.start
+    if start.get("command") != "run":
+        raise UserError(f"journal {state.path} is not from joulebench run; it cannot resume here")
+    here = this_machine()
+    if start.get("machine_id") != here:
+        raise UserError(
+            f"journal {state.path} was measured on {start.get('machine_id')}, this is {here}: "
+            "resume it on that machine (energy from two machines is not one run)"
+        )
+    try:
+        experiment = Experiment.model_validate(start["experiment"])
+    except (KeyError, ValidationError) as exc:
+        raise UserError(f"journal {state.path} holds no valid experiment ({exc})") from None
+    if args.experiment and load_experiment(args.experiment) != experiment:
+        raise UserError(
+            f"journal {state.path} was taken for another experiment than {args.experiment} "
+            "(or the file changed since); give only --resume"
+        )
+    out = ensure_writable(Path(start["out"]))
+    return state, experiment, out, Path(start["reports"]), str(start.get("title", "joulebench"))

@@ -170,6 +170,18 @@ class NvmlMeter:
         except _nvml_error(self.nvml):
             return None
 
+    def compute_pids(self) -> set[int]:
+        """The processes running on the measured GPUs (compute and graphics), for the check
+        that nothing else shares them during a window (``harness.contamination``)."""
+        pids: set[int] = set()
+        for handle in self._handles:
+            for name in (
+                "nvmlDeviceGetComputeRunningProcesses",
+                "nvmlDeviceGetGraphicsRunningProcesses",
+            ):
+                pids.update(int(p.pid) for p in self._optional(name, handle) or [])
+        return pids
+
     def _has_counter(self, handle: Any) -> bool:
         try:
             self.nvml.nvmlDeviceGetTotalEnergyConsumption(handle)

@@ -73,6 +73,10 @@ class Window:
     """The items of each batch in ``latencies_s`` (a short last batch has fewer)."""
     run: int = 0
     """Which run (worker process, ``--repeat``) the window came from; 0 for a single run."""
+    foreign: dict[str, Any] | None = None
+    """What other processes used during the window (``harness.contamination``): foreign CPU
+    seconds and cores, and foreign GPU processes where the meter lists them; None where not
+    checked (readings a person took)."""
 
     @property
     def power_w(self) -> float:

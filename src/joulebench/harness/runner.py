@@ -41,8 +41,17 @@ from joulebench.errors import (
     WorkloadError,
 )
 from joulebench.harness import stopping, telemetry
+from joulebench.harness.contamination import (
+    UsageProbe,
+    UsageSample,
+    foreign_load,
+    is_contamination,
+    probe_for,
+    verdict,
+)
 from joulebench.harness.drift import run_median_freq, window_drift
 from joulebench.harness.events import Event
+from joulebench.harness.journal import Journal, JournalState
 from joulebench.harness.result import IDLE_LABEL, Discarded, MeasureResult, Window, WorkDone
 from joulebench.harness.settings import ProtocolSettings, make_settings
 from joulebench.harness.stages import stage_event, timed_stage
@@ -81,9 +90,15 @@ class _Session:
         clock: Clock,
         host_probe: HostProbe,
         on_event: Callable[[Event], None],
-        seed: int,
+        seed: int | str,
+        usage_probe: UsageProbe | None = None,
+        journal: Journal | None = None,
     ) -> None:
         self.meter = meter
+        self.usage_probe = usage_probe
+        self.journal = journal
+        self.steady_load = False
+        """A window stayed contaminated through its retakes: later ones are not retaken."""
         self.settings = settings
         self.min_window_s = min_window_s
         self.clock = clock
@@ -155,13 +170,60 @@ class _Session:
         position: int,
         run: Callable[[], tuple[int, WorkDone]],
     ) -> None:
-        """One window: settle, sleep a random while, then begin, run, end, and keep the readings.
+        """One window, retaken (up to ``contaminated_retakes`` times) while other processes
+        load the machine during it; the last try is kept, flagged ``contaminated``."""
+        retakes = 0 if self.steady_load else self.settings.contaminated_retakes
+        for attempt in range(retakes + 1):
+            window = self._window(label, round_index, position, run)
+            if window is None:
+                return
+            flag = next((f for f in window.flags if is_contamination(f)), None)
+            if flag is not None and attempt < retakes:
+                self._discard(Discarded(label, round_index, f"{flag} (retaken)"))
+                continue
+            if flag is not None and not self.steady_load:
+                # the load outlasted every retake: it is steady, and retakes would only
+                # lengthen the run; the windows from here on are kept, each flagged
+                self.steady_load = True
+                self.emit(
+                    Event(
+                        "contaminated",
+                        label,
+                        "another program's load outlasted the retakes: no more retakes, the "
+                        "loaded windows are flagged; close it and rerun for clean figures",
+                    )
+                )
+            self.windows.setdefault(label, []).append(window)
+            if self.journal is not None:
+                self.journal.window(window)
+            self.emit(
+                Event("window", label, f"{window.energy_j:.4g} J in {window.duration_s:.2f} s")
+            )
+            return
 
-        ``run()`` returns the calls it made (more than planned when topped up) and what they did.
-        """
+    def _discard(self, discarded: Discarded) -> None:
+        self.discarded.append(discarded)
+        if self.journal is not None:
+            self.journal.discarded(discarded)
+        self.emit(Event("discarded", discarded.label, discarded.reason))
+
+    def _usage(self) -> UsageSample | None:
+        return self.usage_probe.sample() if self.usage_probe is not None else None
+
+    def _window(
+        self,
+        label: str,
+        round_index: int,
+        position: int,
+        run: Callable[[], tuple[int, WorkDone]],
+    ) -> Window | None:
+        """Settle, sleep a random while, then begin, run, end; the window, or None when the
+        meter voided it. ``run()`` returns the calls it made (more than planned when topped
+        up) and what they did."""
         self.clock.sleep(self.settings.settle_s)
         self.clock.sleep(self.rng.uniform(0.0, self.settings.sleep_max_s))
         host_begin = self.host_probe().to_dict()
+        usage_begin = self._usage()
         start_wall_s = self.clock.wall()
         self.meter.begin()
         t0_s = self.clock.monotonic()
@@ -180,21 +242,29 @@ class _Session:
         try:
             readings = self.meter.end()
         except InvalidWindowError as exc:
-            self.discarded.append(Discarded(label, round_index, str(exc)))
-            self.emit(Event("discarded", label, str(exc)))
-            if len(self.discarded) > self.settings.max_discarded_windows:
+            self._discard(Discarded(label, round_index, str(exc)))
+            invalid = [d for d in self.discarded if not is_contamination(d.reason)]
+            if len(invalid) > self.settings.max_discarded_windows:
                 raise MeasurementError(
-                    f"{len(self.discarded)} windows discarded (more than "
+                    f"{len(invalid)} windows discarded (more than "
                     f"max_discarded_windows={self.settings.max_discarded_windows}); last: {exc}"
                 ) from None
-            return
+            return None
+        usage_end = self._usage()
         if label != IDLE_LABEL and done.items <= 0:
             raise WorkloadError(
                 f"workload {label!r} reported {done.items} items for a window of {calls} calls; "
                 "a window must run at least one item (return WorkDone(items=...) with the count)"
             )
+        foreign, flags = None, ()
+        if usage_begin is not None and usage_end is not None:
+            load = foreign_load(usage_begin, usage_end)
+            foreign = load.to_dict()
+            limit = self.settings.max_foreign_cores
+            flag = verdict(load, limit) if limit is not None else None
+            flags = (flag,) if flag else ()
         primary = primary_reading(self.meter, readings)
-        window = Window(
+        return Window(
             label=label,
             round_index=round_index,
             calls=calls,
@@ -207,12 +277,12 @@ class _Session:
             readings=tuple(readings),
             host_begin=host_begin,
             host_end=self.host_probe().to_dict(),
+            flags=flags,
             position=position,
             latencies_s=done.latencies_s,
             latency_items=done.latency_items,
+            foreign=foreign,
         )
-        self.windows.setdefault(label, []).append(window)
-        self.emit(Event("window", label, f"{primary.energy_j:.4g} J in {duration_s:.2f} s"))
 
     def valid_count(self, label: str) -> int:
         return len(self.windows.get(label, []))
@@ -248,8 +318,9 @@ def _flag_drift(session: _Session) -> None:
         session.windows[label] = [
             replace(
                 w,
-                flags=tuple(
-                    window_drift(
+                flags=(
+                    *w.flags,
+                    *window_drift(
                         w.host_begin,
                         w.host_end,
                         [r.details for r in w.readings],
@@ -257,11 +328,14 @@ def _flag_drift(session: _Session) -> None:
                         first_temp_c=first_temp,
                         freq_frac=session.settings.drift_freq_frac,
                         temp_c=session.settings.drift_temp_c,
-                    )
+                    ),
                 ),
             )
             for w in windows
         ]
+
+
+AUTO = "auto"
 
 
 def measure_many(
@@ -274,6 +348,9 @@ def measure_many(
     on_event: Callable[[Event], None] = _noop,
     gpu: bool | None = None,
     meter_options: Mapping[str, Any] | None = None,
+    usage_probe: UsageProbe | str | None = AUTO,
+    journal: Journal | None = None,
+    resume: JournalState | None = None,
     **setting_values: Any,
 ) -> dict[str, MeasureResult]:
     """Measure several workloads interleaved (rounds of A B C idle, shuffled) with one meter.
@@ -282,7 +359,11 @@ def measure_many(
     ``nvml``, ``estimate``, ``simulated``) or a meter object; ``gpu=True`` makes ``auto`` pick
     the GPU's meter (None: whether this process uses CUDA). Settings come as a
     :class:`ProtocolSettings` or as keywords (``windows=5, min_window_s=2.0, ...``).
-    Returns one :class:`MeasureResult` per label.
+    ``usage_probe``: what tells other processes' load during each window (``"auto"``: this
+    machine's, ``harness.contamination``, on the system clock; None: not checked).
+    ``journal``: every window is written to it as taken; ``resume``: a journal's state to go
+    on from (its windows are kept, only the missing ones are measured). Returns one
+    :class:`MeasureResult` per label.
     """
     if not workloads:
         raise UserError("nothing to measure: give at least one workload")
@@ -294,11 +375,70 @@ def measure_many(
     owns_meter = isinstance(meter, str)
     chosen, reason = choose_meter(meter, gpu=gpu, **dict(meter_options or {}))
     on_event(Event("meter", "", reason))
+    # "auto" judges windows in real time only: a test's fake clock makes no real window
+    probe = (
+        (probe_for(chosen) if clock is SYSTEM_CLOCK else None)
+        if usage_probe == AUTO
+        else usage_probe
+    )
     try:
-        return _run(workloads, chosen, reason, settings, clock, host_probe, on_event)
+        return _run(
+            workloads,
+            chosen,
+            reason,
+            settings,
+            clock,
+            host_probe,
+            on_event,
+            probe if not isinstance(probe, str) else None,
+            journal,
+            resume,
+        )
     finally:
         if owns_meter:
             chosen.close()
+
+
+def _start_session(
+    workloads: Mapping[str, Workload],
+    meter: EnergyMeter,
+    settings: ProtocolSettings,
+    min_window_s: float,
+    journal: Journal | None,
+    resume: JournalState | None,
+) -> tuple[int, int | str]:
+    """The run's seed and its RNG's seed: new, or the resumed journal's (refused when the
+    journal was taken with other settings or another meter)."""
+    if resume is None:
+        seed = settings.seed if settings.seed is not None else secrets.randbits(32)
+        rng_seed: int | str = seed
+    else:
+        first = resume.sessions[0] if resume.sessions else {}
+        if first.get("settings") != settings.model_dump(mode="json"):
+            raise UserError(
+                f"run journal {resume.path} was taken with other protocol settings; resume it "
+                "with the settings it began with, or measure again"
+            )
+        if first.get("meter") != meter.name:
+            raise UserError(
+                f"run journal {resume.path} was measured with meter {first.get('meter')!r}, "
+                f"not {meter.name!r}: resume it with the same meter"
+            )
+        seed = int(first["seed"])
+        rng_seed = f"{seed}/resumed-at-round-{resume.rounds}"
+    if journal is not None:
+        journal.append(
+            {
+                "kind": "session",
+                "seed": seed,
+                "settings": settings.model_dump(mode="json"),
+                "meter": meter.name,
+                "labels": list(workloads),
+                "min_window_s": min_window_s,
+                "resumed_windows": resume.window_count if resume else 0,
+            }
+        )
+    return seed, rng_seed
 
 
 def _run(
@@ -309,6 +449,9 @@ def _run(
     clock: Clock,
     host_probe: HostProbe,
     on_event: Callable[[Event], None],
+    usage_probe: UsageProbe | None = None,
+    journal: Journal | None = None,
+    resume: JournalState | None = None,
 ) -> dict[str, MeasureResult]:
     min_window_s = settings.min_window_s or meter.default_min_window_s
     floor_s = getattr(meter, "min_allowed_window_s", 0.0)
@@ -317,13 +460,34 @@ def _run(
             f"min_window_s={min_window_s} is under the {floor_s} s that meter {meter.name!r} "
             f"can resolve; use at least {floor_s} (default {meter.default_min_window_s})"
         )
-    seed = settings.seed if settings.seed is not None else secrets.randbits(32)
-    session = _Session(meter, settings, min_window_s, clock, host_probe, on_event, seed)
+    seed, rng_seed = _start_session(workloads, meter, settings, min_window_s, journal, resume)
+    session = _Session(
+        meter, settings, min_window_s, clock, host_probe, on_event, rng_seed, usage_probe, journal
+    )
+    round_index = 0
+    if resume is not None:
+        resumed = resume.only(workloads)
+        session.windows = {label: list(ws) for label, ws in resumed.windows.items()}
+        session.discarded = list(resumed.discarded)
+        session.order = list(resumed.order)
+        round_index = resumed.rounds
+        on_event(
+            Event(
+                "resumed",
+                "",
+                f"{resumed.window_count} windows from {resume.path}; measuring the rest",
+            )
+        )
     calls: dict[str, int] = {}
     for label, workload in workloads.items():
         with timed_stage(on_event, "warm-up and calibration"):
             per_call_s = session.warm_up(label, workload)
-            calls[label] = session.calibrate(label, workload, per_call_s)
+            if resume is not None and label in resume.calls:
+                calls[label] = resume.calls[label]  # the windows before were this size
+            else:
+                calls[label] = session.calibrate(label, workload, per_call_s)
+                if journal is not None:
+                    journal.calibrated(label, calls[label])
 
     def timed_calls(workload: Workload, n: int) -> tuple[int, WorkDone]:
         """Run n calls, then top up with more until the window lasts ``min_window_s``."""
@@ -343,6 +507,8 @@ def _run(
         order = [*labels, *([IDLE_LABEL] if settings.idle else [])]
         session.rng.shuffle(order)
         session.order.append(tuple(order))
+        if journal is not None:
+            journal.round(round_index, order)
         for position, label in enumerate(order):
             if label == IDLE_LABEL:
                 session.take_window(IDLE_LABEL, round_index, position, idle)
@@ -359,7 +525,6 @@ def _run(
         else settings.windows
     )
     start_s = clock.monotonic()
-    round_index = 0
     every = [*workloads, *([IDLE_LABEL] if settings.idle else [])]
     planned: dict[str, int] = {}
     target_met: dict[str, bool] = {}
@@ -367,7 +532,8 @@ def _run(
     windows_started_s = time.perf_counter()
     try:
         while any(session.valid_count(label) < first_stage for label in every):
-            one_round(round_index, list(workloads))
+            short = [lab for lab in workloads if session.valid_count(lab) < first_stage]
+            one_round(round_index, short)
             round_index += 1
         if adaptive:
             assert settings.target_ci is not None

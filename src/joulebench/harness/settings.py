@@ -40,6 +40,16 @@ class ProtocolSettings(BaseModel):
     max_time_s: float = Field(600.0, gt=0, description="time cap for the adaptive stop")
     max_windows: int = Field(200, ge=2, description="window cap per workload, adaptive stop")
     max_discarded_windows: int = Field(5, ge=0, description="invalid windows tolerated per run")
+    max_foreign_cores: float | None = Field(
+        0.5,
+        ge=0,
+        description="a window during which other processes kept more CPU cores than this busy "
+        "(on average), or that shared the measured GPU, is contaminated: retaken, and flagged "
+        "if kept; None = do not check",
+    )
+    contaminated_retakes: int = Field(
+        2, ge=0, description="retakes of a contaminated window before it is kept, flagged"
+    )
     drift_freq_frac: float = Field(0.10, gt=0, description="CPU/GPU clock change flagged as drift")
     drift_temp_c: float = Field(10.0, gt=0, description="temperature rise flagged as drift")
     seed: int | None = Field(

@@ -17,6 +17,7 @@ from typing import Any
 
 from joulebench.devices.base import EnergyMeter, meter_accuracy
 from joulebench.harness import stopping as stopping_rules
+from joulebench.harness.contamination import is_contamination
 from joulebench.harness.result import Discarded, Flag, MeasureResult, Window
 from joulebench.harness.settings import ProtocolSettings
 from joulebench.harness.stats import (
@@ -115,7 +116,24 @@ def _flags(
                 "the mean: something else ran then; rerun or raise --windows",
             )
         )
-    drifted = [(i, w.flags) for i, w in enumerate(windows) if w.flags]
+    contaminated = [(i, f) for i, w in enumerate(windows) for f in w.flags if is_contamination(f)]
+    if contaminated:
+        first, reason = contaminated[0]
+        flags.append(
+            Flag(
+                "contaminated",
+                f"{len(contaminated)} window(s) kept although other processes ran during "
+                f"them (window {first + 1}: {reason.split(': ', 1)[-1]}; retaken up to "
+                f"{settings.contaminated_retakes} times until the load proved steady): close "
+                "other programs and rerun, or raise max_foreign_cores if that load is part of "
+                "the device's normal use",
+            )
+        )
+    drifted = [
+        (i, drift)
+        for i, w in enumerate(windows)
+        if (drift := [f for f in w.flags if not is_contamination(f)])
+    ]
     if drifted:
         flags.append(
             Flag(

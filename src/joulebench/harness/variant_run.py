@@ -22,6 +22,7 @@ import numpy as np
 from joulebench.devices.estimate import cpu_time_of
 from joulebench.errors import MeasurementError, UserError, VariantError
 from joulebench.harness.device_sync import is_gpu_device
+from joulebench.harness.journal import Journal, JournalState, read_journal
 from joulebench.harness.latency import MIN_SAMPLES, Latency, latency_from_windows
 from joulebench.harness.repeats import merge_runs
 from joulebench.harness.result import Flag, MeasureResult
@@ -238,6 +239,8 @@ def run_variants(
     meter_options: Mapping[str, Any] | None = None,
     on_event: Callable[[Event], None] = lambda event: None,
     repeat: int = 1,
+    journal: Journal | None = None,
+    resume: JournalState | None = None,
     **settings: Any,
 ) -> VariantRun:
     """Measure every variant of ``specs`` on ``task``'s held-out split with one meter.
@@ -245,12 +248,19 @@ def run_variants(
     ``repeat``: measure everything in that many independent runs, one after another, each with
     fresh worker processes (windows interleaved within a run as always); each variant's figures
     are then the mean of its run means with the between-runs interval (``harness.repeats``).
+    ``journal``: write every window to it as taken (one run only); ``resume``: a journal to go
+    on from (the variants are loaded and scored again; only missing windows are measured).
     """
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise VariantError(f"variant names must be unique, got {names}")
     if repeat < 1:
         raise UserError(f"repeat must be at least 1, got {repeat}")
+    if repeat > 1 and (journal is not None or resume is not None):
+        raise UserError(
+            "a journalled (resumable) run measures one run; use repeat=1, or run without a "
+            "journal (--no-journal)"
+        )
     threads = threads or default_threads()
     split = task.split()
     run = VariantRun()
@@ -271,7 +281,16 @@ def run_variants(
         live = _start(active, job, run, on_event, lambda p: task.score(p, split.test))
         try:
             energies = _measure(
-                live, run, meter, meter_options, on_event, settings, device, generation is not None
+                live,
+                run,
+                meter,
+                meter_options,
+                on_event,
+                settings,
+                device,
+                generation is not None,
+                journal,
+                resume,
             )
             for name, (worker, ready) in live.items():
                 if name in energies:
@@ -422,9 +441,13 @@ def _measure(
     settings: Mapping[str, Any],
     device: str = "cpu",
     prefill: bool = False,
+    journal: Journal | None = None,
+    resume: JournalState | None = None,
 ) -> dict[str, MeasureResult]:
     """Interleaved energy windows over the live workers; a worker that dies is dropped.
-    ``prefill``: each worker also gets prefill windows (a generation task).
+    ``prefill``: each worker also gets prefill windows (a generation task). With a
+    ``journal``, the others keep the windows taken before a worker died (read back from it);
+    without one, they are measured again.
 
     ``auto`` chooses from the variants' device (CUDA: the GPU's meter), not from this
     process, which never starts CUDA itself."""
@@ -444,13 +467,20 @@ def _measure(
                 meter_options=options,
                 on_event=on_event,
                 gpu=is_gpu_device(device),
+                journal=journal,
+                resume=resume,
                 **settings,
             )
         except WorkerDied as exc:
             worker, _ = live.pop(exc.variant)
             worker.close()
             run.failures.append(VariantFailure(exc.variant, str(exc)))
-            on_event(Event("dropped", exc.variant, f"{exc}; measuring the others again"))
+            if journal is not None:
+                resume = read_journal(journal.path)
+                more = "going on with the others' windows from the journal"
+            else:
+                more = "measuring the others again"
+            on_event(Event("dropped", exc.variant, f"{exc}; {more}"))
     raise MeasurementError(
         "no variant could be measured: " + "; ".join(f"{f.name}: {f.error}" for f in run.failures)
     )

@@ -24,6 +24,7 @@ from typing import Any
 
 from joulebench.batteries import Battery
 from joulebench.calibration import Calibration
+from joulebench.harness.contamination import CONTAMINATED
 from joulebench.reports import methods_generation as generation
 from joulebench.reports.citations import bibtex
 from joulebench.reports.methods_generation import is_generation
@@ -292,6 +293,36 @@ def _protocol(document: dict[str, Any]) -> list[str | list[str]]:
     return paragraphs
 
 
+def _contamination(document: dict[str, Any], retaken: int) -> str:
+    """What the check for other processes found (empty for runs that did not check)."""
+    settings = document.get("settings") or {}
+    limit = settings.get("max_foreign_cores")
+    checked = any(w.get("foreign") for w in _windows(document))
+    if not checked:
+        return ""
+    kept = sum(
+        1 for w in _windows(document) for f in w.get("flags") or [] if f.startswith(CONTAMINATED)
+    )
+    text = (
+        " During every window the CPU time used by processes other than joulebench's was "
+        "measured (the machine's busy time less that of joulebench's own processes)"
+    )
+    if limit is None:
+        return text + "; windows were not judged by it."
+    text += (
+        f"; a window during which they kept more than {num(limit, 2)} CPU cores busy on "
+        f"average was retaken, up to {settings.get('contaminated_retakes', '?')} times."
+    )
+    if retaken:
+        text += f" {plural(retaken, 'window')} {'was' if retaken == 1 else 'were'} retaken so."
+    if kept:
+        text += (
+            f" {plural(kept, 'window')} still loaded after the retakes "
+            f"{'was' if kept == 1 else 'were'} kept and flagged contaminated."
+        )
+    return text
+
+
 def _stopping(document: dict[str, Any]) -> str:
     measurements = document.get("measurements", [])
     rules = {(m.get("stopping") or {}).get("rule", "fixed") for m in measurements}
@@ -299,13 +330,15 @@ def _stopping(document: dict[str, Any]) -> str:
               for m in measurements}  # fmt: skip
     spread = sorted(set(counts.values()))
     taken = f"{spread[0]}" if len(spread) == 1 else f"{spread[0]} to {spread[-1]}"
-    discarded = sum(len(m.get("discarded") or []) for m in measurements)
+    reasons = [str(d.get("reason", "")) for m in measurements for d in m.get("discarded") or []]
+    retaken = sum(1 for r in reasons if r.startswith(CONTAMINATED))
+    voided = len(reasons) - retaken
     tail = (
-        f" {plural(discarded, 'window')} the meter could not vouch for "
-        f"{'was' if discarded == 1 else 'were'} discarded and taken again."
-        if discarded
+        f" {plural(voided, 'window')} the meter could not vouch for "
+        f"{'was' if voided == 1 else 'were'} discarded and taken again."
+        if voided
         else ""
-    )
+    ) + _contamination(document, retaken)
     if rules == {"fixed"}:
         return f"A fixed number of windows was taken: {taken} per workload.{tail}"
     stopping = measurements[0].get("stopping") or {}

@@ -275,6 +275,8 @@ class FakeGpu:
     """Share of the time the GPU is held back by its power cap (NVML's violation counter)."""
     thermal_share: float = 0.0
     """Share of the time the GPU is held back by temperature."""
+    compute_pids: list[int] = field(default_factory=list)
+    """Processes NVML lists as running compute work on this GPU (change it during a test)."""
 
 
 @dataclass
@@ -328,6 +330,15 @@ class FakeNvml:
 
     def nvmlDeviceGetName(self, handle: Any) -> str:
         return self._gpu(handle).name
+
+    def nvmlDeviceGetComputeRunningProcesses(self, handle: Any) -> list[Any]:
+        return [
+            SimpleNamespace(pid=pid, usedGpuMemory=None) for pid in self._gpu(handle).compute_pids
+        ]
+
+    def nvmlDeviceGetGraphicsRunningProcesses(self, handle: Any) -> list[Any]:
+        self._gpu(handle)
+        return []
 
     def energy_mj(self, gpu: FakeGpu) -> int:
         """The counter now: ``power_w`` integrated, in steps of ``step_s``."""
