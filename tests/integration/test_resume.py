@@ -139,12 +139,11 @@ def test_a_worker_that_dies_mid_run_costs_the_others_none_of_their_windows(tmp_p
     path = experiment(tmp_path, windows=4, min_window_s=0.1)
     out = tmp_path / "results"
     (tmp_path / "models.py").write_text(
-        (tmp_path / "models.py").read_text()
-        + "import os, time, pathlib\n"
+        (tmp_path / "models.py").read_text() + "import os, time, pathlib\n"
         f"UNFINISHED = pathlib.Path({str(out / 'unfinished')!r})\n"
         "def dies(batch):\n"
         "    journal = next(UNFINISHED.glob('*.journal.jsonl'), None)\n"
-        "    if journal and journal.read_text().count('\"kind\": \"window\"') >= 5:\n"
+        '    if journal and journal.read_text().count(\'"kind": "window"\') >= 5:\n'
         f"        pathlib.Path({str(tmp_path / 'died-at')!r}).write_text(str(time.time()))\n"
         "        os._exit(3)\n"
         "    return (batch[:, 1] > 0).astype(int)\n"
