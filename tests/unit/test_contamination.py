@@ -224,3 +224,21 @@ def test_a_steady_foreign_load_stops_the_retakes_after_the_first_window_outlasts
     assert all(w.flags[0].startswith("contaminated") for w in result.windows)
     assert sum(e.kind == "contaminated" for e in events) == 1
     assert {f.code: f.message for f in result.flags}["contaminated"].startswith("5 window(s)")
+
+
+def test_max_foreign_cores_on_the_command_line_takes_cores_or_off_and_refuses_the_rest():
+    import argparse
+
+    from joulebench.cli.common import parse_foreign_cores
+
+    assert parse_foreign_cores("off") is None and parse_foreign_cores("0.25") == 0.25
+    for bad in ("-1", "nan", "many"):
+        with pytest.raises(argparse.ArgumentTypeError, match="number of CPU cores >= 0, or off"):
+            parse_foreign_cores(bad)
+
+
+def test_an_experiment_file_turns_the_judgement_off_with_the_word_off():
+    from joulebench.harness.settings import make_settings
+
+    assert make_settings(max_foreign_cores="off").max_foreign_cores is None
+    assert make_settings().max_foreign_cores == 0.5

@@ -117,6 +117,28 @@ def add_protocol_options(
         default=None,
         help="seed of the window order and pre-window sleeps (default: drawn, and recorded)",
     )
+    group.add_argument(
+        "--max-foreign-cores",
+        type=parse_foreign_cores,
+        default=0.5,
+        metavar="CORES",
+        help="a window during which other programs kept more CPU cores than this busy (on "
+        "average) is retaken, then flagged contaminated (default 0.5; 'off' records the load "
+        "and judges nothing)",
+    )
+
+
+def parse_foreign_cores(text: str) -> float | None:
+    """``--max-foreign-cores``: a number of cores >= 0, or ``off``."""
+    if text.strip().lower() in ("off", "none"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of CPU cores >= 0, or off")
+    return value
 
 
 def meter_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -153,6 +175,7 @@ def protocol_values(args: argparse.Namespace) -> dict[str, Any]:
         "pilot_windows": args.pilot_windows,
         "settle_s": args.settle_s,
         "seed": args.seed,
+        "max_foreign_cores": args.max_foreign_cores,
     }
 
 
@@ -160,7 +183,7 @@ def progress_printer(quiet: bool = False) -> Any:
     """An on_event callback that prints progress lines to stderr."""
 
     def on_event(event: Event) -> None:
-        if quiet and event.kind not in ("meter", "discarded"):
+        if quiet and event.kind not in ("meter", "discarded", "contaminated"):
             return
         where = f"[{event.label}] " if event.label else ""
         print(f"joulebench: {where}{event.kind}: {event.message}", file=sys.stderr, flush=True)

@@ -81,7 +81,7 @@ class RunProgress:
                 self._windows, description=escape(f"energy windows — {event.label}")
             )
             self.progress.advance(self._windows)
-        elif event.kind in ("meter", "discarded", "interrupted", "target", "dropped", "run"):
+        elif event.kind in PlainLog.NOTICE_KINDS:
             self.console.print(f"{event.kind}: {where}{event.message}", markup=False)
 
 
@@ -90,8 +90,11 @@ class PlainLog:
     lines with the time since the start, no progress frames. Every build step, each variant
     loaded and scored, warm-up and calibration, and the windows done after each round."""
 
-    LINE_KINDS = ("build", "train", "load", "ready", "failed", "warmup", "calibrated", "meter",
-                  "discarded", "interrupted", "target", "dropped", "run")  # fmt: skip
+    NOTICE_KINDS = ("meter", "discarded", "contaminated", "interrupted", "target", "dropped",
+                    "run", "resumed")  # fmt: skip
+    """Events a reader must see, on a terminal too."""
+    LINE_KINDS = ("build", "train", "load", "ready", "failed", "warmup", "calibrated",
+                  *NOTICE_KINDS)  # fmt: skip
 
     def __init__(
         self,

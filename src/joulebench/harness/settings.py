@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from joulebench.errors import UserError
 
@@ -45,7 +52,7 @@ class ProtocolSettings(BaseModel):
         ge=0,
         description="a window during which other processes kept more CPU cores than this busy "
         "(on average), or that shared the measured GPU, is contaminated: retaken, and flagged "
-        "if kept; None = do not check",
+        'if kept; None ("off" in a file) = record the load, judge nothing',
     )
     contaminated_retakes: int = Field(
         2, ge=0, description="retakes of a contaminated window before it is kept, flagged"
@@ -55,6 +62,14 @@ class ProtocolSettings(BaseModel):
     seed: int | None = Field(
         None, description="seed of the window order and pre-window sleeps (drawn and kept if None)"
     )
+
+    @field_validator("max_foreign_cores", mode="before")
+    @classmethod
+    def _off_is_none(cls, value: Any) -> Any:
+        """TOML has no null: ``max_foreign_cores = "off"`` turns the judgement off."""
+        if isinstance(value, str) and value.strip().lower() == "off":
+            return None
+        return value
 
     @model_validator(mode="after")
     def _pilot_needs_a_target(self) -> ProtocolSettings:
