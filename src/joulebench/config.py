@@ -138,6 +138,21 @@ class MeterConfig(_Frozen):
     sim_watts: float | None = Field(None, ge=0)
     gpus: list[int] | None = None
 
+    def options(self) -> dict[str, object]:
+        """Constructor options for this meter."""
+        name = self.name.lower()
+        options: dict[str, object] = {}
+        if name in ("estimate", "auto"):
+            if self.cpu_watts is not None:
+                options["cpu_w_per_core"] = self.cpu_watts
+            if self.idle_watts is not None:
+                options["idle_w"] = self.idle_watts
+        if name == "simulated" and self.sim_watts is not None:
+            options["power_w"] = self.sim_watts
+        if name == "nvml" and self.gpus is not None:
+            options["devices"] = self.gpus
+        return options
+
 
 class RunConfig(_Frozen):
     """How variants are run: the same for every variant, and recorded."""
@@ -170,6 +185,41 @@ class RunConfig(_Frozen):
         return sizes
 
 
+class TargetConfig(_Frozen):
+    """Which machines of a fleet one job may run on: every variant of the experiment is
+    measured once on one machine that has these node labels and custom resources."""
+
+    name: str | None = Field(None, description="the job's name (default: from the labels)")
+    labels: dict[str, str] = Field(
+        default_factory=dict, description='node labels, e.g. {"joulebench/meter" = "nvml"}'
+    )
+    resources: dict[str, float] = Field(
+        default_factory=dict, description="custom resources the machine must advertise"
+    )
+
+    def title(self, index: int) -> str:
+        """The job's name: its own, else from its labels and resources, else its number."""
+        if self.name:
+            return self.name
+        parts = [f"{k}={v}" for k, v in self.labels.items()] + list(self.resources)
+        return ",".join(parts) or f"job-{index + 1}"
+
+
+class ExecutorConfig(_Frozen):
+    """Where the experiment runs: here (``local``, the default) or on a Ray cluster."""
+
+    kind: Literal["local", "ray"] = "local"
+    address: str = Field("auto", description="the Ray cluster's address (ray: 'auto' finds it)")
+    targets: list[TargetConfig] = Field(
+        default_factory=list,
+        description="one job per target, each on one machine that matches (default: one job "
+        "on any machine with a joulebench_slot)",
+    )
+    journal_dir: str | None = Field(
+        None, description="where each machine journals its windows (default: its state folder)"
+    )
+
+
 class Experiment(_Frozen):
     """A whole experiment file."""
 
@@ -178,6 +228,7 @@ class Experiment(_Frozen):
     meter: MeterConfig = MeterConfig()
     protocol: ProtocolSettings = ProtocolSettings()
     run: RunConfig = RunConfig()
+    executor: ExecutorConfig = ExecutorConfig()
 
     @model_validator(mode="after")
     def _names_unique_and_parents_known(self) -> Experiment:

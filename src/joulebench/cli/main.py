@@ -19,6 +19,7 @@ from joulebench.cli import (
     calibrate,
     compare,
     demo,
+    fleet,
     history,
     import_log,
     import_readings,
@@ -32,7 +33,7 @@ from joulebench.errors import JoulebenchError
 
 SUBCOMMANDS = (
     demo, run, build, meters, measure, record, import_readings, import_log, report, compare,
-    history, batteries, calibrate, cache,
+    history, batteries, calibrate, cache, fleet,
 )  # fmt: skip
 
 

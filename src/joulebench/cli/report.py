@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,7 @@ def report_stem(
 
 
 def write_report(
-    results: Path,
+    results: Path | Sequence[Path],
     out: Path,
     battery_spec: str,
     title: str,
@@ -133,13 +134,16 @@ def write_report(
     axis(x), axis(y)  # an unknown figure is one line before anything is read
     profile = battery(battery_spec)
     profiles = load_profiles(calibrations_root(calibrations), calibration) if calibration else {}
-    runs = documents(results)  # read once: the frame, the calibration and methods use them
+    sources = [results] if isinstance(results, Path) else list(results)
+    # read once: the frame, the calibration and methods use them
+    runs = [run for source in sources for run in documents(source)]
     loaded = frame_of(runs, profile)
     frame = loaded[loaded["score"].notna()]
     skipped = loaded[loaded["score"].isna()]
     if frame.empty:
         raise UserError(
-            f"{results} holds no model runs with a score (only plain `measure` runs); "
+            f"{', '.join(map(str, sources))} holds no model runs with a score (only plain "
+            "`measure` runs); "
             "run `joulebench demo` or `joulebench run` first"
         )
     stem = report_stem(out, frame, profile.name, x, y, formats)

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from joulebench.cli.common import add_provenance_options, apply_provenance
+from joulebench.cli.fleet_run import FLEET_SUFFIX, read_fleet_record, run_fleet, start_fleet_run
 from joulebench.cli.pipeline import (
     measure_save_report,
     print_outcome,
@@ -44,7 +45,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--resume",
         metavar="JOURNAL",
         help="finish a killed run: load its variants again and measure only the windows its "
-        "journal (results/unfinished/*.journal.jsonl) does not hold",
+        "journal (results/unfinished/*.journal.jsonl) does not hold; or a fleet run's "
+        "record (*.fleet.json): its unfinished jobs run again",
+    )
+    parser.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default=None,
+        help="where to run: here (local, the default) or one job per [executor] target on a "
+        "Ray cluster (ray; docs/fleet.md); default: the file's [executor] kind",
+    )
+    parser.add_argument(
+        "--address",
+        default=None,
+        help="the Ray cluster's address (default: the file's, else auto)",
     )
     parser.add_argument(
         "--no-journal",
@@ -78,27 +92,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def meter_options_of(experiment: Experiment) -> dict[str, object]:
-    """Constructor options for the experiment's meter."""
-    meter = experiment.meter
-    name = meter.name.lower()
-    options: dict[str, object] = {}
-    if name in ("estimate", "auto"):
-        if meter.cpu_watts is not None:
-            options["cpu_w_per_core"] = meter.cpu_watts
-        if meter.idle_watts is not None:
-            options["idle_w"] = meter.idle_watts
-    if name == "simulated" and meter.sim_watts is not None:
-        options["power_w"] = meter.sim_watts
-    if name == "nvml" and meter.gpus is not None:
-        options["devices"] = meter.gpus
-    return options
-
-
 def run(args: argparse.Namespace) -> int:
     """Load the experiment (or the journal to resume), measure, save, report."""
     apply_provenance(args)
     resume: JournalState | None = None
+    if args.resume and args.resume.endswith(FLEET_SUFFIX):
+        return _resume_fleet(args)
     if args.resume:
         resume, experiment, out, reports, title = _resumed(args)
     else:
@@ -107,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
         experiment = _experiment(args)
         out, reports = ensure_writable(Path(args.out)), Path(args.reports)
         title = f"joulebench: {Path(args.experiment).name}"
+        if (args.executor or experiment.executor.kind) == "ray":
+            return _start_fleet(args, experiment, out, reports, title)
     task = task_from_config(experiment.task)
     journal = _journal(args, experiment, out, reports, title, resume)
     settings = experiment.protocol.model_dump()
@@ -128,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
                 extra={"experiment": experiment.model_dump(mode="json")},
                 wide=args.wide,
                 meter=experiment.meter.name,
-                meter_options=meter_options_of(experiment),
+                meter_options=experiment.meter.options(),
                 batch_size=experiment.run.batch_size,
                 threads=experiment.run.threads,
                 device=experiment.run.device,
@@ -153,6 +154,41 @@ def run(args: argparse.Namespace) -> int:
         else:
             journal.remove()  # the document holds every window now
     return code
+
+
+def _start_fleet(
+    args: argparse.Namespace, experiment: Experiment, out: Path, reports: Path, title: str
+) -> int:
+    """Run the experiment as jobs on a Ray cluster (``cli.fleet_run``)."""
+    if experiment.run.repeat > 1:
+        raise UserError("--repeat is not supported with the ray executor yet; use one run")
+    if args.json:
+        raise UserError(
+            "--json prints one document; a fleet run writes one per machine: read them with "
+            "joulebench report or joulebench.results.load"
+        )
+    address = args.address or experiment.executor.address
+    path, record = start_fleet_run(
+        experiment, Path(args.experiment).stem, out, reports, title, address
+    )
+    return run_fleet(path, record, quiet=args.quiet, wide=args.wide, battery=experiment.run.battery)
+
+
+def _resume_fleet(args: argparse.Namespace) -> int:
+    """Submit a fleet run's unfinished jobs again (each machine resumes its journal)."""
+    if args.meter or args.repeat is not None or args.experiment:
+        raise UserError(
+            "--resume of a fleet run goes on with its record's experiment: give only --resume"
+        )
+    path = Path(args.resume)
+    record = read_fleet_record(path)
+    try:
+        experiment = Experiment.model_validate(record["experiment"])
+    except (KeyError, ValidationError) as exc:
+        raise UserError(f"fleet record {path} holds no valid experiment ({exc})") from None
+    return run_fleet(
+        path, record, quiet=args.quiet, wide=args.wide, battery=experiment.run.battery, fresh=False
+    )
 
 
 def _experiment(args: argparse.Namespace) -> Experiment:

@@ -1,0 +1,122 @@
+"""One job: every variant of an experiment measured on one machine, as ``joulebench run``
+would, with its own meter and idle windows, journalled as it goes.
+
+A job runs where an executor puts it. Its windows are journalled on that machine under
+``journal_dir/<job_id>.journal.jsonl``; a job started again with the same id (the executor
+retrying a job whose process was killed) resumes from its journal and measures only the
+missing windows. The finished document is written atomically on the machine itself (so a
+lost connection to the driver loses nothing), the journal is removed, and the document is
+returned to the driver, which writes it into its own results folder.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from joulebench.harness.events import Event
+from joulebench.harness.journal import SUFFIX, Journal, read_journal
+from joulebench.harness.stages import StageTimes
+
+JOURNALS_ENV = "JOULEBENCH_JOURNAL_DIR"
+
+
+def default_journal_dir() -> Path:
+    """Where this machine journals a fleet job's windows (``$JOULEBENCH_JOURNAL_DIR``, else
+    the user's state folder)."""
+    chosen = os.environ.get(JOURNALS_ENV, "").strip()
+    if chosen:
+        return Path(chosen).expanduser()
+    return Path(platformdirs.user_state_dir("joulebench")) / "journals"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One machine's share of an experiment (plain data: it travels to the machine)."""
+
+    job_id: str
+    """Stable across retries of the same job: it names the journal a retry resumes."""
+    name: str
+    experiment: dict[str, Any]
+    """The experiment, resolved (``Experiment.model_dump(mode="json")``)."""
+    title: str
+    labels: dict[str, str] = field(default_factory=dict)
+    resources: dict[str, float] = field(default_factory=dict)
+    journal_dir: str | None = None
+    node_results: str | None = None
+    """Where the machine keeps its own copy of the document (default: beside the journal)."""
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What a job sends back: the run document, and where the machine kept its copy."""
+
+    name: str
+    document: dict[str, Any]
+    node_copy: str
+    host: str
+    resumed_windows: int = 0
+    events: list[str] = field(default_factory=list)
+
+
+def run_job(job: Job) -> JobOutcome:
+    """Measure the job's variants here (on the machine the executor chose)."""
+    from joulebench.config import Experiment
+    from joulebench.harness.variant_run import run_variants
+    from joulebench.results.store import build_variant_document, write_document
+    from joulebench.tasks.configured import task_from_config
+    from joulebench.variants.spec import sweep
+
+    experiment = Experiment.model_validate(job.experiment)
+    folder = Path(job.journal_dir) if job.journal_dir else default_journal_dir()
+    path = folder / f"{job.job_id}{SUFFIX}"
+    resume = read_journal(path) if path.exists() else None
+    start = {"command": "job", "job": job.name, "job_id": job.job_id, "pid": os.getpid()}
+    journal = Journal(path, start, fresh=resume is None)
+    if resume is not None:
+        journal.append({"kind": "restart", "pid": os.getpid()})
+    notes: list[str] = []
+
+    def keep(event: Event) -> None:
+        if event.kind in ("meter", "resumed", "dropped", "failed", "contaminated", "target"):
+            where = f"{event.label}: " if event.label else ""
+            notes.append(f"{event.kind}: {where}{event.message}")
+
+    stages = StageTimes(keep)
+    task = task_from_config(experiment.task)
+    run = run_variants(
+        sweep(list(experiment.variants), experiment.run.batch_sizes),
+        task,
+        meter=experiment.meter.name,
+        meter_options=experiment.meter.options(),
+        batch_size=experiment.run.batch_size,
+        threads=experiment.run.threads,
+        device=experiment.run.device,
+        max_length=experiment.run.max_length,
+        on_event=stages,
+        journal=journal,
+        resume=resume,
+        **experiment.protocol.model_dump(),
+    )
+    extra = {
+        "experiment": job.experiment,
+        "job": {"name": job.name, "labels": job.labels, "resources": job.resources,
+                "resumed_windows": resume.window_count if resume else 0},
+        "stages": stages.rows(),
+    }  # fmt: skip
+    document = build_variant_document(run, task=task.describe(), extra=extra)
+    copy = write_document(document, Path(job.node_results) if job.node_results else folder)
+    journal.remove()
+    return JobOutcome(
+        name=job.name,
+        document=document,
+        node_copy=str(copy),
+        host=socket.gethostname(),
+        resumed_windows=resume.window_count if resume else 0,
+        events=notes,
+    )
