@@ -196,20 +196,35 @@ class TargetConfig(_Frozen):
     resources: dict[str, float] = Field(
         default_factory=dict, description="custom resources the machine must advertise"
     )
+    constraint: str | None = Field(
+        None, description="slurm: the node features the job needs (sbatch --constraint)"
+    )
 
     def title(self, index: int) -> str:
         """The job's name: its own, else from its labels and resources, else its number."""
         if self.name:
             return self.name
         parts = [f"{k}={v}" for k, v in self.labels.items()] + list(self.resources)
+        parts += [self.constraint] if self.constraint else []
         return ",".join(parts) or f"job-{index + 1}"
 
 
 class ExecutorConfig(_Frozen):
-    """Where the experiment runs: here (``local``, the default) or on a Ray cluster."""
+    """Where the experiment runs: here (``local``, the default), on a Ray cluster or on Slurm."""
 
-    kind: Literal["local", "ray"] = "local"
+    kind: Literal["local", "ray", "slurm"] = "local"
     address: str = Field("auto", description="the Ray cluster's address (ray: 'auto' finds it)")
+    folder: str = Field(
+        "slurm-jobs",
+        description="slurm: submitit's folder for jobs and their logs, shared by the nodes",
+    )
+    partition: str | None = Field(None, description="slurm: the partition (sbatch -p)")
+    timeout_min: int = Field(240, gt=0, description="slurm: each job's time limit, minutes")
+    cluster: Literal["slurm", "local"] | None = Field(
+        None,
+        description="slurm: None finds Slurm; 'local' runs the jobs as local processes, one "
+        "after another (a test, or one machine)",
+    )
     targets: list[TargetConfig] = Field(
         default_factory=list,
         description="one job per target, each on one machine that matches (default: one job "

@@ -29,8 +29,25 @@ from joulebench.harness.executors.ray_executor import RayExecutor
 from joulebench.results.store import write_document
 
 FLEET_SUFFIX = ".fleet.json"
-EXECUTOR: Callable[..., Any] = RayExecutor
-"""What runs the jobs (``RayExecutor``; tests put a fake one here)."""
+EXECUTOR: Callable[..., Any] | None = None
+"""What runs the jobs, given the record's executor settings (None: Ray or Slurm as the record
+says; tests put a fake one here)."""
+
+
+def make_executor(settings: dict[str, Any]) -> Any:
+    """The executor a fleet run's ``[executor]`` settings name."""
+    if EXECUTOR is not None:
+        return EXECUTOR(settings)
+    if settings.get("kind") == "slurm":
+        from joulebench.harness.executors.slurm_executor import SlurmExecutor
+
+        return SlurmExecutor(
+            folder=str(settings["folder"]),
+            partition=settings.get("partition"),
+            timeout_min=int(settings.get("timeout_min", 240)),
+            cluster=settings.get("cluster"),
+        )
+    return RayExecutor(address=str(settings.get("address") or "auto"))
 
 
 def jobs_for(experiment: Experiment, run_id: str, title: str) -> list[Job]:
@@ -50,6 +67,7 @@ def jobs_for(experiment: Experiment, run_id: str, title: str) -> list[Job]:
             title=title,
             labels=dict(target.labels),
             resources=dict(target.resources),
+            constraint=target.constraint,
             journal_dir=experiment.executor.journal_dir,
         )
         for index, (name, target) in enumerate(zip(names, targets, strict=True))
@@ -71,7 +89,7 @@ def _write_record(path: Path, record: dict[str, Any]) -> None:
 
 
 def start_fleet_run(
-    experiment: Experiment, stem: str, out: Path, reports: Path, title: str, address: str
+    experiment: Experiment, stem: str, out: Path, reports: Path, title: str
 ) -> tuple[Path, dict[str, Any]]:
     """A new fleet run's record (written) and its path."""
     created = datetime.now(timezone.utc)
@@ -81,7 +99,7 @@ def start_fleet_run(
         "version": 1,
         "run_id": run_id,
         "created_utc": created.isoformat(),
-        "address": address,
+        "executor": experiment.executor.model_dump(mode="json"),
         "experiment": experiment.model_dump(mode="json"),
         "out": str(out.resolve()),
         "reports": str(reports.resolve()),
@@ -139,7 +157,7 @@ def run_fleet(
                 file=sys.stderr,
             )
 
-    executor = EXECUTOR(address=str(record.get("address") or "auto"))
+    executor = make_executor(record["executor"])
     try:
         _, failures = executor.run(jobs, on_outcome=arrived)
     except JoulebenchError:

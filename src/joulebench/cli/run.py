@@ -50,10 +50,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--executor",
-        choices=("local", "ray"),
+        choices=("local", "ray", "slurm"),
         default=None,
-        help="where to run: here (local, the default) or one job per [executor] target on a "
-        "Ray cluster (ray; docs/fleet.md); default: the file's [executor] kind",
+        help="where to run: here (local, the default), or one job per [executor] target on a "
+        "Ray cluster (ray) or Slurm (slurm; docs/fleet.md); default: the file's [executor] kind",
     )
     parser.add_argument(
         "--address",
@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         experiment = _experiment(args)
         out, reports = ensure_writable(Path(args.out)), Path(args.reports)
         title = f"joulebench: {Path(args.experiment).name}"
-        if (args.executor or experiment.executor.kind) == "ray":
+        if (args.executor or experiment.executor.kind) != "local":
             return _start_fleet(args, experiment, out, reports, title)
     task = task_from_config(experiment.task)
     journal = _journal(args, experiment, out, reports, title, resume)
@@ -159,18 +159,24 @@ def run(args: argparse.Namespace) -> int:
 def _start_fleet(
     args: argparse.Namespace, experiment: Experiment, out: Path, reports: Path, title: str
 ) -> int:
-    """Run the experiment as jobs on a Ray cluster (``cli.fleet_run``)."""
+    """Run the experiment as jobs on a Ray cluster or Slurm (``cli.fleet_run``)."""
+    update: dict[str, str] = {}
+    if args.executor:
+        update["kind"] = args.executor
+    if args.address:
+        update["address"] = args.address
+    executor = experiment.executor.model_copy(update=update)
+    experiment = experiment.model_copy(update={"executor": executor})
     if experiment.run.repeat > 1:
-        raise UserError("--repeat is not supported with the ray executor yet; use one run")
+        raise UserError(
+            f"--repeat is not supported with the {executor.kind} executor yet; use one run"
+        )
     if args.json:
         raise UserError(
             "--json prints one document; a fleet run writes one per machine: read them with "
             "joulebench report or joulebench.results.load"
         )
-    address = args.address or experiment.executor.address
-    path, record = start_fleet_run(
-        experiment, Path(args.experiment).stem, out, reports, title, address
-    )
+    path, record = start_fleet_run(experiment, Path(args.experiment).stem, out, reports, title)
     return run_fleet(path, record, quiet=args.quiet, wide=args.wide, battery=experiment.run.battery)
 
 

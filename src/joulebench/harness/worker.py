@@ -22,6 +22,7 @@ before measuring and is not included.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing as mp
 import os
 import pickle
@@ -47,6 +48,8 @@ from joulebench.variants.spec import VariantSpec
 from joulebench.variants.user import WORKER_ENV
 
 READY_TIMEOUT_S = 1800.0
+PR_SET_PDEATHSIG = 1
+"""prctl(2): the signal this process gets when its parent dies (Linux)."""
 POLL_S = 0.5
 ACCURACY_WARMUP_BATCHES = 2
 PRELOAD = "joulebench.harness.preload"
@@ -315,7 +318,26 @@ def _start_generate(job: WorkerJob, stage: _Stage) -> tuple[dict[str, BatchLoop]
     return loops, ready
 
 
+def die_with_parent() -> None:
+    """On Linux, have the kernel kill this process when its parent dies (``PR_SET_PDEATHSIG``).
+
+    After ``kill -9`` of a run (or of a fleet job), its workers would otherwise go on as
+    orphans and load the machine while the next run measures it. A worker forked by the fork
+    server dies with it, and the fork server exits when the run's process is gone."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took hold
+        os._exit(1)
+
+
 def _serve(conn: Connection, job: WorkerJob) -> None:
+    die_with_parent()
     # Ctrl-C is the parent's to handle: it saves what it has, then stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _set_threads(job.threads)

@@ -47,6 +47,8 @@ class Job:
     title: str
     labels: dict[str, str] = field(default_factory=dict)
     resources: dict[str, float] = field(default_factory=dict)
+    constraint: str | None = None
+    """Slurm node features (``--constraint``)."""
     journal_dir: str | None = None
     node_results: str | None = None
     """Where the machine keeps its own copy of the document (default: beside the journal)."""
