@@ -127,7 +127,7 @@ def metric_study(trials: int) -> dict[str, Any]:
 
 def main() -> None:
     args = parser(__doc__, "fewer simulated trials (for CI)").parse_args()
-    trials, accuracy_trials, metric_trials = (100, 1000, 100) if args.quick else (1000, 10000, 1000)
+    trials, accuracy_trials, metric_trials = (40, 400, 40) if args.quick else (1000, 10000, 1000)
     offset = 0.03
     runs = runs_study(trials, offset)
     print(f"compare at its defaults; per-run offset {offset:.0%}, window noise "

@@ -24,20 +24,9 @@ from typing import Any
 
 from common import parser, write_json
 from joulebench.harness.contamination import SystemUsage, foreign_load, verdict
+from joulebench.testing import busy_elsewhere
 
 DEFAULT_LIMIT = 0.5
-
-
-def spin_detached(seconds: float) -> None:
-    """A busy loop for ``seconds`` that is not this process's descendant."""
-    code = (
-        "import os, time\n"
-        "if os.fork() == 0:\n"
-        f"    end = time.monotonic() + {seconds}\n"
-        "    while time.monotonic() < end: pass\n"
-        "    os._exit(0)\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def spin_child(seconds: float) -> subprocess.Popen[bytes]:
@@ -90,7 +79,7 @@ def main() -> None:
     print(f"{os.cpu_count()} CPUs; limit {DEFAULT_LIMIT} foreign cores")
     print(f"{'condition':36} {'windows':>7} {'median':>8} {'p95':>8} {'max':>8} {'flagged':>8}")
     rows = [summary("at rest", windows(count, window_s), window_s)]
-    spin_detached(spin_s)
+    busy_elsewhere(spin_s)
     time.sleep(0.3)
     rows.append(summary("another program spins one core", windows(count, window_s), window_s))
     time.sleep(1.0)

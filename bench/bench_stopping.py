@@ -147,7 +147,7 @@ def print_rows(rows: list[dict[str, Any]]) -> None:
 
 def main() -> None:
     args = parser(__doc__, "fewer simulated runs (for CI)").parse_args()
-    runs, measured_runs = (1000, 100) if args.quick else (10000, 1000)
+    runs, measured_runs = (400, 40) if args.quick else (10000, 1000)
     rows = study(runs, measured_runs)
     print(f"95% interval coverage by stopping rule, target ±{TARGET:.0%} (adaptive rules), "
           f"truth known; seeded")  # fmt: skip

@@ -112,3 +112,33 @@ def story_texts(count: int, words: int = 24, seed: int = 0) -> list[str]:
         if text not in texts:
             texts.append(text)
     return texts
+
+
+GOOD_AND_HALF = (
+    "def good(batch):\n    return (batch[:, 1] > 0).astype(int)\n"
+    "def half(batch):\n    return (batch[:, 0] > 0).astype(int)\n"
+)
+"""Two callables for an array task: right on every example, and right on half."""
+
+
+def array_experiment(
+    folder: Path, protocol: str, *, models: str = GOOD_AND_HALF, tail: str = ""
+) -> Path:
+    """An experiment of two callable variants (``good``, ``half``) on 40 normal draws in
+    ``folder``: data.npz, models.py (``models``) and exp.toml with the simulated meter, the
+    ``[protocol]`` lines ``protocol``, then ``tail`` (a ``[run]`` or ``[executor]`` section)."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(40, 2))
+    np.savez(folder / "data.npz", x=x, y=(x[:, 1] > 0).astype(int))
+    (folder / "models.py").write_text(models)
+    path = folder / "exp.toml"
+    path.write_text(
+        '[task]\ndata = "data.npz"\ntest_fraction = 1.0\n\n'
+        '[[variants]]\nname = "good"\nfunction = "models.py:good"\n\n'
+        '[[variants]]\nname = "half"\nfunction = "models.py:half"\n\n'
+        '[meter]\nname = "simulated"\n\n'
+        f"[protocol]\n{protocol}\n{tail}"
+    )
+    return path

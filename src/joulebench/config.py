@@ -245,6 +245,19 @@ class Experiment(_Frozen):
     run: RunConfig = RunConfig()
     executor: ExecutorConfig = ExecutorConfig()
 
+    def run_options(self) -> dict[str, Any]:
+        """The keywords ``run_variants`` takes from this experiment: meter, run settings and
+        the protocol (the same for ``joulebench run`` here and a fleet's job)."""
+        return {
+            "meter": self.meter.name,
+            "meter_options": self.meter.options(),
+            "batch_size": self.run.batch_size,
+            "threads": self.run.threads,
+            "device": self.run.device,
+            "max_length": self.run.max_length,
+            **self.protocol.model_dump(),
+        }
+
     @model_validator(mode="after")
     def _names_unique_and_parents_known(self) -> Experiment:
         names = [v.name for v in self.variants]

@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 from typing import ClassVar
 
-import numpy as np
 import pytest
 
 from joulebench.cli.main import main
 from joulebench.errors import UserError
 from joulebench.harness.executors.job import Job
 from joulebench.harness.executors.ray_executor import Node, check_placement
+from tests.models import array_experiment
 
 LABEL = {"joulebench/meter": "simulated"}
 
@@ -38,11 +38,9 @@ def cluster():
 
 
 def experiment(tmp_path: Path, executor: str) -> Path:
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(40, 2))
-    np.savez(tmp_path / "data.npz", x=x, y=(x[:, 1] > 0).astype(int))
+    """Two callables; ``good`` kills job 1's process once, after its 4th journalled window."""
     journals = tmp_path / "journals"
-    (tmp_path / "models.py").write_text(
+    models = (
         "import json, os, pathlib, signal, time\n"
         f"JOURNALS = pathlib.Path({str(journals)!r})\n"
         f"MARKER = pathlib.Path({str(tmp_path / 'killed-at')!r})\n"
@@ -57,19 +55,13 @@ def experiment(tmp_path: Path, executor: str) -> Path:
         "def good(batch):\n    kill_job_one_once()\n    return (batch[:, 1] > 0).astype(int)\n"
         "def half(batch):\n    return (batch[:, 0] > 0).astype(int)\n"
     )
-    path = tmp_path / "exp.toml"
-    path.write_text(
-        '[task]\ndata = "data.npz"\ntest_fraction = 1.0\n\n'
-        '[[variants]]\nname = "good"\nfunction = "models.py:good"\n\n'
-        '[[variants]]\nname = "half"\nfunction = "models.py:half"\n\n'
-        '[meter]\nname = "simulated"\n\n'
-        "[protocol]\nwindows = 2\nmin_window_s = 0.15\nwarmup_s = 0.05\nwarmup_calls = 1\n"
-        "seed = 3\n\n"
-        f'[executor]\nkind = "{executor}"\njournal_dir = "{journals}"\n'
+    protocol = "windows = 2\nmin_window_s = 0.15\nwarmup_s = 0.05\nwarmup_calls = 1\nseed = 3\n"
+    tail = (
+        f'\n[executor]\nkind = "{executor}"\njournal_dir = "{journals}"\n'
         '[[executor.targets]]\nname = "first"\nlabels = { "joulebench/meter" = "simulated" }\n'
         '[[executor.targets]]\nname = "second"\nlabels = { "joulebench/meter" = "simulated" }\n'
     )
-    return path
+    return array_experiment(tmp_path, protocol, models=models, tail=tail)
 
 
 @pytest.mark.slow

@@ -8,26 +8,12 @@ import numpy as np
 
 from joulebench.cli.main import main
 from joulebench.results.compare import WELCH_RUNS, compare, run_means
+from tests.models import array_experiment
 
 
 def experiment(tmp_path, repeat_line=""):
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(40, 2))
-    np.savez(tmp_path / "data.npz", x=x, y=(x[:, 1] > 0).astype(int))
-    (tmp_path / "models.py").write_text(
-        "def good(batch):\n    return (batch[:, 1] > 0).astype(int)\n"
-        "def half(batch):\n    return (batch[:, 0] > 0).astype(int)\n"
-    )
-    path = tmp_path / "exp.toml"
-    path.write_text(
-        '[task]\ndata = "data.npz"\ntest_fraction = 1.0\n\n'
-        '[[variants]]\nname = "good"\nfunction = "models.py:good"\n\n'
-        '[[variants]]\nname = "half"\nfunction = "models.py:half"\n\n'
-        '[meter]\nname = "simulated"\n\n'
-        "[protocol]\nwindows = 3\nmin_window_s = 0.1\nwarmup_s = 0.05\nwarmup_calls = 1\n"
-        f"\n[run]\n{repeat_line}\n"
-    )
-    return path
+    protocol = "windows = 3\nmin_window_s = 0.1\nwarmup_s = 0.05\nwarmup_calls = 1\n"
+    return array_experiment(tmp_path, protocol, tail=f"\n[run]\n{repeat_line}\n")
 
 
 def run(tmp_path, name, *extra):

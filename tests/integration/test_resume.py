@@ -11,34 +11,22 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from joulebench.cli import run as run_cli
 from joulebench.cli.main import main
 from joulebench.harness.journal import read_journal
+from tests.models import array_experiment
 
 WINDOWS = 4
 
 
 def experiment(tmp_path: Path, windows: int = WINDOWS, min_window_s: float = 0.15) -> Path:
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(40, 2))
-    np.savez(tmp_path / "data.npz", x=x, y=(x[:, 1] > 0).astype(int))
-    (tmp_path / "models.py").write_text(
-        "def good(batch):\n    return (batch[:, 1] > 0).astype(int)\n"
-        "def half(batch):\n    return (batch[:, 0] > 0).astype(int)\n"
-    )
-    path = tmp_path / "exp.toml"
-    path.write_text(
-        '[task]\ndata = "data.npz"\ntest_fraction = 1.0\n\n'
-        '[[variants]]\nname = "good"\nfunction = "models.py:good"\n\n'
-        '[[variants]]\nname = "half"\nfunction = "models.py:half"\n\n'
-        '[meter]\nname = "simulated"\n\n'
-        f"[protocol]\nwindows = {windows}\nmin_window_s = {min_window_s}\nwarmup_s = 0.05\n"
+    protocol = (
+        f"windows = {windows}\nmin_window_s = {min_window_s}\nwarmup_s = 0.05\n"
         "warmup_calls = 1\nseed = 7\n"
     )
-    return path
+    return array_experiment(tmp_path, protocol)
 
 
 def window_lines(folder: Path) -> int:

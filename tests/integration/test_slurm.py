@@ -3,14 +3,14 @@ local cluster runs the jobs one after another and the results land in one store.
 
 from __future__ import annotations
 
-import json
+import socket
+import time
 
 import pytest
 
-from joulebench.cli.main import main
-from joulebench.harness.executors.job import Job
-from joulebench.harness.executors.slurm_executor import slurm_parameters
-from tests.integration.test_fleet import experiment
+from joulebench.errors import UserError
+from joulebench.harness.executors.job import Job, JobOutcome
+from joulebench.harness.executors.slurm_executor import SlurmExecutor, slurm_parameters
 
 submitit = pytest.importorskip("submitit")
 
@@ -29,25 +29,21 @@ def test_each_job_asks_slurm_for_a_whole_node_with_its_features(tmp_path, monkey
     assert "#SBATCH --time=90" in text and "#SBATCH --job-name=joulebench-server" in text
 
 
-@pytest.mark.slow
-def test_jobs_through_submitits_local_cluster_run_one_after_another_into_one_store(tmp_path):
-    (tmp_path / "killed-at").write_text("0")  # the shared experiment's kill is off
-    path = experiment(tmp_path, "slurm")
-    text = path.read_text().replace(
-        'kind = "slurm"', f'kind = "slurm"\ncluster = "local"\nfolder = "{tmp_path / "slurm"}"'
-    )
-    path.write_text(text.replace('labels = { "joulebench/meter" = "simulated" }', ""))
-    out = tmp_path / "results"
-    assert main(["run", str(path), "--out", str(out), "--reports", str(tmp_path / "r")]) == 0
-    documents = [json.loads(p.read_text()) for p in out.rglob("*.json")]
-    assert sorted(d["extra"]["job"]["name"] for d in documents) == ["first", "second"]
-    spans = [
-        [(w["start_wall_s"], w["end_wall_s"])
-         for m in d["measurements"] for w in m["windows"]] + [
-         (w["start_wall_s"], w["end_wall_s"]) for w in d["idle_windows"]]
-        for d in documents
-    ]  # fmt: skip
-    first_end = max(end for _, end in spans[0])
-    second_start = min(start for start, _ in spans[1])
-    assert first_end <= second_start or max(e for _, e in spans[1]) <= min(s for s, _ in spans[0])
-    assert not list((out / "unfinished").glob("*"))
+def timed_job(job: Job) -> JobOutcome:
+    """Stands for run_job in a submitit process: sleeps, says when it ran; "broken" fails."""
+    if job.name == "broken":
+        raise UserError("variant 'x' cannot load")
+    start = time.time()
+    time.sleep(0.5)
+    return JobOutcome(job.name, {"span": [start, time.time()]}, "", socket.gethostname())
+
+
+def test_submitits_local_cluster_runs_jobs_one_after_another_and_reports_a_failed_one(tmp_path):
+    executor = SlurmExecutor(folder=str(tmp_path / "jobs"), cluster="local", run_function=timed_job)
+    jobs = [Job(f"r-{i}", name, {}, "t") for i, name in enumerate(["first", "broken", "second"])]
+    arrived = []
+    outcomes, failures = executor.run(jobs, on_outcome=arrived.append)
+    assert [o.name for o in outcomes] == [o.name for o in arrived] == ["first", "second"]
+    (_, first_end), (second_start, _) = (o.document["span"] for o in outcomes)
+    assert first_end <= second_start  # one machine: never two measurements at once
+    assert failures == [("broken", "joulebench.errors.UserError: variant 'x' cannot load")]

@@ -25,7 +25,7 @@ from joulebench.harness.contamination import (
 from joulebench.reports.methods import methods_sections
 from joulebench.reports.methods_render import flat
 from joulebench.results.store import build_document
-from joulebench.testing import BusyTrace, FakeClock, FakeGpu, FakeNvml
+from joulebench.testing import BusyTrace, FakeClock, FakeGpu, FakeNvml, busy_elsewhere
 
 CALL_S = 0.01
 
@@ -163,22 +163,10 @@ def test_a_fake_clock_run_is_not_judged_by_the_machines_real_load(host):
     assert all(w.foreign is None for w in result.windows)
 
 
-def _busy_outside_our_tree(seconds: float) -> None:
-    """Start a busy loop that is not our descendant (its parent exits; init adopts it)."""
-    code = (
-        "import os, time\n"
-        "if os.fork() == 0:\n"
-        f"    end = time.monotonic() + {seconds}\n"
-        "    while time.monotonic() < end: pass\n"
-        "    os._exit(0)\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
-
-
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork to start an unrelated process")
 def test_this_machine_another_programs_busy_loop_is_foreign_and_our_own_childs_is_not():
     probe = SystemUsage()
-    _busy_outside_our_tree(2.0)
+    busy_elsewhere(2.0)
     time.sleep(0.2)
     begin = probe.sample()
     time.sleep(1.0)

@@ -110,7 +110,6 @@ def run(args: argparse.Namespace) -> int:
             return _start_fleet(args, experiment, out, reports, title)
     task = task_from_config(experiment.task)
     journal = _journal(args, experiment, out, reports, title, resume)
-    settings = experiment.protocol.model_dump()
     quiet = args.quiet or args.json
     repeat = experiment.run.repeat
     specs = sweep(list(experiment.variants), experiment.run.batch_sizes)
@@ -128,16 +127,10 @@ def run(args: argparse.Namespace) -> int:
                 on_event=events,
                 extra={"experiment": experiment.model_dump(mode="json")},
                 wide=args.wide,
-                meter=experiment.meter.name,
-                meter_options=experiment.meter.options(),
-                batch_size=experiment.run.batch_size,
-                threads=experiment.run.threads,
-                device=experiment.run.device,
-                max_length=experiment.run.max_length,
                 repeat=repeat,
                 journal=journal,
                 resume=resume,
-                **settings,
+                **experiment.run_options(),
             )
     except (JoulebenchError, KeyboardInterrupt):
         if journal is not None and read_journal(journal.path).window_count == 0:

@@ -94,16 +94,10 @@ def run_job(job: Job) -> JobOutcome:
     run = run_variants(
         sweep(list(experiment.variants), experiment.run.batch_sizes),
         task,
-        meter=experiment.meter.name,
-        meter_options=experiment.meter.options(),
-        batch_size=experiment.run.batch_size,
-        threads=experiment.run.threads,
-        device=experiment.run.device,
-        max_length=experiment.run.max_length,
         on_event=stages,
         journal=journal,
         resume=resume,
-        **experiment.protocol.model_dump(),
+        **experiment.run_options(),
     )
     extra = {
         "experiment": job.experiment,

@@ -11,6 +11,7 @@ would measure each other).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,8 +93,20 @@ class SlurmExecutor:
         try:
             outcome = handle.result()
         except Exception as exc:  # the job's own error, or the cluster's
-            text = str(exc).strip().splitlines()
-            failures.append((job.name, text[-1] if text else type(exc).__name__))
+            failures.append((job.name, failure_line(exc)))
             return
         outcomes.append(outcome)
         on_outcome(outcome)
+
+
+ERROR_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)\b.*: ")
+
+
+def failure_line(exc: BaseException) -> str:
+    """A failed job as one line: the job's own error (the last ``SomeError: message`` line of
+    the traceback submitit passes on), else the first line of what the cluster said."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    errors = [line for line in lines if ERROR_LINE.match(line)]
+    if errors:
+        return errors[-1]
+    return lines[0] if lines else type(exc).__name__
