@@ -156,6 +156,8 @@ def run_fleet(
                 f"joulebench: job {outcome.name} finished on {outcome.host}{resumed}: {stored}",
                 file=sys.stderr,
             )
+            for line in outcome.events:  # what the machine said a reader must see
+                print(f"joulebench: [{outcome.name}] {line}", file=sys.stderr)
 
     executor = make_executor(record["executor"])
     try:
@@ -178,7 +180,7 @@ def run_fleet(
         written, table = write_report(stored, reports, battery, str(record["title"]), wide=wide)
         if not quiet:
             print(table)
-            print(format_frame_of_jobs(record))
+            print(jobs_table(record))
             print(f"Results: {', '.join(map(str, stored))}")
             print(f"Report:  {written[0]}")
     if failures:
@@ -192,7 +194,7 @@ def run_fleet(
     return 1 if any(variant_failures) else 0
 
 
-def format_frame_of_jobs(record: dict[str, Any]) -> str:
+def jobs_table(record: dict[str, Any]) -> str:
     """The jobs of a fleet run and where each one's document is."""
     import pandas as pd
 
