@@ -49,7 +49,11 @@ def test_every_method_builds_and_is_measured_on_a_tiny_llama(tmp_path):
     assert onnx.spec.backend == int4.spec.backend == "onnxruntime-genai"
     assert onnx.details["runtime"].startswith("onnxruntime-genai") and onnx.details["kv_cache"]
     assert onnx.params == int4.params == by_name[demo_llm.BASE_NAME].params  # K x N counted
-    assert onnx.prefill is not None and onnx.tokens.decode_token_j.mean > 0
+    # its prefill windows were measured and the decode figure made from them; the decode
+    # figure's sign is not asserted: two windows of a tiny model leave it within the noise
+    # (CI once saw -0.00012 +- 0.0052 J per token)
+    assert onnx.prefill is not None and onnx.prefill.energy_per_item_j.mean > 0
+    assert onnx.tokens.request_j.mean > 0 and onnx.tokens.decode_token_j.interval == "welch"
     base_ppl = by_name[demo_llm.BASE_NAME].scores.primary.value
     assert onnx.scores.primary.value == pytest.approx(base_ppl, rel=1e-4)
     assert int4.scores.primary.value != pytest.approx(base_ppl, rel=1e-6)  # 4-bit rounding
