@@ -6,10 +6,16 @@ from typing import Any
 
 from joulebench.errors import VariantError
 from joulebench.variants.base import LoadedVariant
-from joulebench.variants.recipe import read_record
+from joulebench.variants.recipe import read_record, refresh_compressed
 from joulebench.variants.spec import GENERATION_BACKENDS, VariantSpec
 
-BUILD_FIGURES = ("compressed_size_bytes", "nonzero_params", "kernel", "achieved_sparsity")
+BUILD_FIGURES = (
+    "compressed_size_bytes",
+    "compressed_with",
+    "nonzero_params",
+    "kernel",
+    "achieved_sparsity",
+)
 """Figures of a built variant's record that a report shows beside what loading measures."""
 
 
@@ -20,7 +26,8 @@ def load_variant(
     variant = _load(spec, device=device, threads=threads, max_length=max_length)
     if spec.path is None:
         return variant
-    record = read_record(spec.path if spec.path.is_dir() else spec.path.parent)
+    folder = spec.path if spec.path.is_dir() else spec.path.parent
+    record = refresh_compressed(folder, read_record(folder))
     for key in BUILD_FIGURES:
         if record.get(key) is not None:
             variant.info.details.setdefault(key, record[key])

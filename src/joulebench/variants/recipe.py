@@ -8,6 +8,7 @@ on, size on disk, parameter count (and non-zero count), build time. A build is c
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -154,21 +155,50 @@ def count_parameters(folder: Path) -> tuple[int | None, int | None]:
     return None, None
 
 
+COMPRESSOR = "zlib level 1, independent 4 MiB blocks"
+BLOCK_BYTES = 4 << 20
+
+
 def compressed_size(folder: Path) -> int | None:
-    """Bytes of the weight files after zlib (level 6): what sparsity saves when shipped."""
+    """Bytes of the weight files after :data:`COMPRESSOR`: what sparsity saves when shipped.
+
+    Level 1 in independent blocks, compressed on every core, is ten times faster than one
+    level-6 stream over a 540 MB model (11 s against 107 s on 2 cores) and comes out about 6%
+    larger; the blocks' independence costs under 0.01% (zlib's window is 32 KiB). The figure
+    compares variants measured the same way, which the record's ``compressed_with`` names.
+    """
+    import os
     import zlib
+    from concurrent.futures import ThreadPoolExecutor
+    from itertools import islice
 
     files = [p for p in Path(folder).iterdir() if p.suffix in (".safetensors", ".onnx")]
     if not files:
         return None
+    workers = max(1, os.cpu_count() or 1)
     total = 0
-    for path in files:
-        compressor = zlib.compressobj(6)
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                total += len(compressor.compress(chunk))
-        total += len(compressor.flush())
+    with ThreadPoolExecutor(workers) as pool:  # zlib releases the GIL while it compresses
+        for path in sorted(files):
+            with path.open("rb") as handle:
+                blocks = iter(lambda: handle.read(BLOCK_BYTES), b"")
+                while batch := list(islice(blocks, 2 * workers)):  # bounded memory
+                    total += sum(pool.map(lambda block: len(zlib.compress(block, 1)), batch))
     return total
+
+
+def refresh_compressed(folder: Path, record: dict[str, Any]) -> dict[str, Any]:
+    """A cached record whose compressed size was made another way gets it made again, so
+    every variant of a run is compressed alike (earlier records used one level-6 stream)."""
+    if record.get("compressed_size_bytes") is None or record.get("compressed_with") == COMPRESSOR:
+        return record
+    record = {
+        **record,
+        "compressed_size_bytes": compressed_size(folder),
+        "compressed_with": COMPRESSOR,
+    }
+    with contextlib.suppress(OSError):  # read-only: right for this run, made again next time
+        (folder / RECORD).write_text(json.dumps(record, indent=1, default=str), encoding="utf-8")
+    return record
 
 
 def build_cached(
@@ -184,8 +214,8 @@ def build_cached(
 ) -> Built:
     """Build into ``out_root/<method>-<hash>`` unless it is there already (or ``force``).
 
-    ``compress=False`` leaves the compressed size out of the record (None): zlib over a large
-    dense model takes tens of seconds and says nothing where no weight was zeroed.
+    ``compress=False`` leaves the compressed size out of the record (None): it takes seconds
+    over a large dense model and says nothing where no weight was zeroed.
 
     ``build(folder)`` writes the model into ``folder`` and returns extra record entries (a
     kernel, a max-abs difference, ...). The folder appears only once the build has finished;
@@ -195,7 +225,7 @@ def build_cached(
     parent = Path(parent)
     final = Path(out_root) / f"{method}-{recipe_hash(method, parent, recipe)}"
     if final.is_dir() and (final / RECORD).is_file() and not force:
-        return Built(final, read_record(final), cached=True)
+        return Built(final, refresh_compressed(final, read_record(final)), cached=True)
     final.parent.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}-"))
     try:
@@ -213,6 +243,7 @@ def build_cached(
             "libraries": library_versions(),
             "size_bytes": size_on_disk(temp),
             "compressed_size_bytes": compressed_size(temp) if compress else None,
+            "compressed_with": COMPRESSOR if compress else None,
             "params": params,
             "nonzero_params": nonzero,
             "build_s": round(build_s, 3),
