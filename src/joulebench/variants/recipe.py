@@ -163,9 +163,10 @@ def compressed_size(folder: Path) -> int | None:
     """Bytes of the weight files after :data:`COMPRESSOR`: what sparsity saves when shipped.
 
     Level 1 in independent blocks, compressed on every core, is ten times faster than one
-    level-6 stream over a 540 MB model (11 s against 107 s on 2 cores) and comes out about 6%
-    larger; the blocks' independence costs under 0.01% (zlib's window is 32 KiB). The figure
-    compares variants measured the same way, which the record's ``compressed_with`` names.
+    level-6 stream over a 540 MB model (9.9 s against 106.7 s on 2 cores,
+    ``bench/bench_compress.py``) and comes out about 6% larger; the blocks' independence
+    costs under 0.01% (zlib's window is 32 KiB). The figure compares variants measured the
+    same way, which the record's ``compressed_with`` names.
     """
     import os
     import zlib
