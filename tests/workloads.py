@@ -31,3 +31,13 @@ def cuda_matmul(batch):
     for _ in range(len(batch)):
         out = a @ a
     return torch.zeros(len(batch), dtype=torch.long, device="cuda") + out[0, 0].long() * 0
+
+
+def sign_of_second(batch):
+    """Right wherever the label is ``x[:, 1] > 0`` (the fleet tests' data)."""
+    return (np.asarray(batch)[:, 1] > 0).astype(int)
+
+
+def sign_of_first(batch):
+    """Right about half the time on the fleet tests' data."""
+    return (np.asarray(batch)[:, 0] > 0).astype(int)

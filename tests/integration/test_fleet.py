@@ -13,6 +13,7 @@ from joulebench.cli.main import main
 from joulebench.errors import UserError
 from joulebench.harness.executors.job import Job
 from joulebench.harness.executors.ray_executor import Node, check_placement
+from joulebench.results import load
 from tests.models import array_experiment
 
 LABEL = {"joulebench/meter": "simulated"}
@@ -194,6 +195,8 @@ def test_a_failed_job_keeps_the_others_results_and_resume_runs_only_it(
     from joulebench.cli import fleet_run
 
     monkeypatch.setattr(fleet_run, "EXECUTOR", FlakyExecutor)
+    monkeypatch.setattr(FlakyExecutor, "runs", [])
+    monkeypatch.setattr(FlakyExecutor, "fail", {"second"})
     (tmp_path / "killed-at").write_text("0")  # no kill in this test
     path = experiment(tmp_path, "ray")
     out = tmp_path / "results"
@@ -213,3 +216,64 @@ def test_a_failed_job_keeps_the_others_results_and_resume_runs_only_it(
     names = sorted(json.loads(p.read_text())["extra"]["job"]["name"] for p in out.rglob("*.json"))
     assert names == ["first", "second"]
     assert first_file.exists()
+
+
+@pytest.mark.slow
+def test_joulebench_run_in_python_takes_an_executor_and_its_record_resumes_from_the_cli(
+    tmp_path, capsys, monkeypatch
+):
+    import numpy as np
+
+    import joulebench as jb
+    from joulebench.cli import fleet_run
+    from tests.workloads import sign_of_first, sign_of_second
+
+    monkeypatch.setattr(fleet_run, "EXECUTOR", FlakyExecutor)
+    monkeypatch.setattr(FlakyExecutor, "runs", [])
+    monkeypatch.setattr(FlakyExecutor, "fail", {"second"})
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(40, 2))
+    task = jb.tasks.from_arrays(x, (x[:, 1] > 0).astype(int))
+    executor = {"kind": "ray", "journal_dir": str(tmp_path / "journals"),
+                "targets": [{"name": "first"}, {"name": "second"}]}  # fmt: skip
+    out = tmp_path / "results"
+    outcome = jb.run(
+        [sign_of_second, sign_of_first], task, executor=executor, meter="simulated", quiet=True,
+        out=out, reports=tmp_path / "r", windows=2, min_window_s=0.15, warmup_s=0.05,
+        warmup_calls=1, seed=3,
+    )  # fmt: skip
+    assert isinstance(outcome, fleet_run.FleetOutcome)
+    assert outcome.exit_code == 1 and [name for name, _ in outcome.failed_jobs] == ["second"]
+    assert "joulebench run --resume" in capsys.readouterr().err
+    (first,) = outcome.results_paths
+    document = json.loads(first.read_text())
+    assert document["extra"]["api"] == "joulebench.run" and "experiment" not in document["extra"]
+    frame = load(first).set_index("variant")
+    assert frame.loc["sign_of_second", "score"] == 1.0 > frame.loc["sign_of_first", "score"]
+    record = json.loads(outcome.record_path.read_text())
+    assert record["variant_failures"] == {"first": []} and record["experiment"] is None
+
+    assert main(["run", "--resume", str(outcome.record_path), "--quiet"]) == 0
+    assert FlakyExecutor.runs == ["first", "second", "second"]
+    assert not outcome.record_path.exists()
+    jobs = sorted(json.loads(p.read_text())["extra"]["job"]["name"] for p in out.rglob("*.json"))
+    assert jobs == ["first", "second"]
+
+
+def test_a_python_run_refuses_an_unknown_executor_and_repeat_in_one_line(tmp_path):
+    import numpy as np
+
+    import joulebench as jb
+    from tests.workloads import sign_of_first
+
+    task = jb.tasks.from_arrays(np.ones((4, 2)), np.ones(4, dtype=int))
+    with pytest.raises(jb.UserError, match=r"^executor kind: .*\(kinds: local, ray, slurm\)$"):
+        jb.run([sign_of_first], task, executor="kubernetes", out=tmp_path)
+    with pytest.raises(jb.UserError, match="repeat=3 is not supported with the ray executor"):
+        jb.run([sign_of_first], task, executor="ray", repeat=3, out=tmp_path)
+    with pytest.raises(jb.UserError, match="windows"):
+        jb.run([sign_of_first], task, executor="ray", windows=0, out=tmp_path)
+    local_metric = jb.tasks.generic(np.ones((4, 2)), [1, 1, 1, 1], lambda p, y: 1.0)
+    with pytest.raises(jb.UserError, match=r"^the task cannot be sent to another machine \("):
+        jb.run([sign_of_first], local_metric, executor="ray", out=tmp_path)
+    assert not (tmp_path / "unfinished").exists()  # nothing recorded, nothing submitted

@@ -169,8 +169,16 @@ def _start_fleet(
             "--json prints one document; a fleet run writes one per machine: read them with "
             "joulebench report or joulebench.results.load"
         )
-    path, record = start_fleet_run(experiment, Path(args.experiment).stem, out, reports, title)
-    return run_fleet(path, record, quiet=args.quiet, wide=args.wide, battery=experiment.run.battery)
+    path, record = start_fleet_run(
+        executor,
+        Path(args.experiment).stem,
+        out,
+        reports,
+        title,
+        battery=experiment.run.battery,
+        experiment=experiment.model_dump(mode="json"),
+    )
+    return run_fleet(path, record, quiet=args.quiet, wide=args.wide).exit_code
 
 
 def _resume_fleet(args: argparse.Namespace) -> int:
@@ -181,13 +189,7 @@ def _resume_fleet(args: argparse.Namespace) -> int:
         )
     path = Path(args.resume)
     record = read_fleet_record(path)
-    try:
-        experiment = Experiment.model_validate(record["experiment"])
-    except (KeyError, ValidationError) as exc:
-        raise UserError(f"fleet record {path} holds no valid experiment ({exc})") from None
-    return run_fleet(
-        path, record, quiet=args.quiet, wide=args.wide, battery=experiment.run.battery, fresh=False
-    )
+    return run_fleet(path, record, quiet=args.quiet, wide=args.wide, fresh=False).exit_code
 
 
 def _experiment(args: argparse.Namespace) -> Experiment:

@@ -42,8 +42,9 @@ class Job:
     job_id: str
     """Stable across retries of the same job: it names the journal a retry resumes."""
     name: str
-    experiment: dict[str, Any]
-    """The experiment, resolved (``Experiment.model_dump(mode="json")``)."""
+    experiment: dict[str, Any] | None
+    """The experiment, resolved (``Experiment.model_dump(mode="json")``); None for a run made
+    in Python, which travels as ``payload``."""
     title: str
     labels: dict[str, str] = field(default_factory=dict)
     resources: dict[str, float] = field(default_factory=dict)
@@ -52,6 +53,52 @@ class Job:
     journal_dir: str | None = None
     node_results: str | None = None
     """Where the machine keeps its own copy of the document (default: beside the journal)."""
+    payload: str | None = None
+    """``joulebench.run(..., executor=...)``: the variants, task and run options, pickled
+    (:func:`pack_payload`)."""
+
+
+def pack_payload(specs: list[Any], task: Any, options: dict[str, Any]) -> str:
+    """The variants (specs), task and ``run_variants`` options of a Python run, as text a job
+    and the fleet record can carry; one line when the task cannot be pickled."""
+    import base64
+    import pickle
+
+    from joulebench.errors import UserError
+
+    try:
+        data = pickle.dumps({"specs": specs, "task": task, "options": options})
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        raise UserError(
+            f"the task cannot be sent to another machine ({type(exc).__name__}: {exc}); build "
+            "it from plain data (texts, labels, arrays) or run it with an experiment file"
+        ) from None
+    return base64.b64encode(data).decode("ascii")
+
+
+def unpack_payload(payload: str) -> tuple[list[Any], Any, dict[str, Any]]:
+    """The specs, task and options :func:`pack_payload` packed."""
+    import base64
+    import pickle
+
+    # pickle runs code: a record is only ever one joulebench wrote in your results folder
+    data = pickle.loads(base64.b64decode(payload))
+    return data["specs"], data["task"], data["options"]
+
+
+def _what_to_run(job: Job) -> tuple[list[Any], Any, dict[str, Any], dict[str, Any]]:
+    """The job's variant specs, task, ``run_variants`` options and the document's extra."""
+    if job.payload is not None:
+        specs, task, options = unpack_payload(job.payload)
+        return specs, task, options, {"api": "joulebench.run"}
+    from joulebench.config import Experiment
+    from joulebench.tasks.configured import task_from_config
+    from joulebench.variants.spec import sweep
+
+    experiment = Experiment.model_validate(job.experiment)
+    specs = sweep(list(experiment.variants), experiment.run.batch_sizes)
+    task = task_from_config(experiment.task)
+    return specs, task, experiment.run_options(), {"experiment": job.experiment}
 
 
 @dataclass(frozen=True)
@@ -68,13 +115,10 @@ class JobOutcome:
 
 def run_job(job: Job) -> JobOutcome:
     """Measure the job's variants here (on the machine the executor chose)."""
-    from joulebench.config import Experiment
     from joulebench.harness.variant_run import run_variants
     from joulebench.results.store import build_variant_document, write_document
-    from joulebench.tasks.configured import task_from_config
-    from joulebench.variants.spec import sweep
 
-    experiment = Experiment.model_validate(job.experiment)
+    specs, task, options, origin = _what_to_run(job)
     folder = Path(job.journal_dir) if job.journal_dir else default_journal_dir()
     path = folder / f"{job.job_id}{SUFFIX}"
     resume = read_journal(path) if path.exists() else None
@@ -90,17 +134,9 @@ def run_job(job: Job) -> JobOutcome:
             notes.append(f"{event.kind}: {where}{event.message}")
 
     stages = StageTimes(keep)
-    task = task_from_config(experiment.task)
-    run = run_variants(
-        sweep(list(experiment.variants), experiment.run.batch_sizes),
-        task,
-        on_event=stages,
-        journal=journal,
-        resume=resume,
-        **experiment.run_options(),
-    )
+    run = run_variants(specs, task, on_event=stages, journal=journal, resume=resume, **options)
     extra = {
-        "experiment": job.experiment,
+        **origin,
         "job": {"name": job.name, "labels": job.labels, "resources": job.resources,
                 "resumed_windows": resume.window_count if resume else 0},
         "stages": stages.rows(),
