@@ -9,7 +9,7 @@
    (the median ratio is the figure: one ratio swings about ±10% on a shared VM). Goal: >= 0.99.
 3. Time to a trustworthy figure: wall time until energy per inference has a 95% interval of
    +-2%, with Stein's two-stage rule (``target_ci=0.02``: a pilot of 10 windows, then as many
-   as it plans; capped at 10 minutes, at 20 s with --quick: CI checks that the rule runs, not
+   as it plans; capped at 10 minutes, at 8 s with --quick: CI checks that the rule runs, not
    what it costs) vs a fixed 5 and 10 windows, whose interval is whatever it came out.
 
 The model is ``joulebench demo``'s (600 training articles), ``demo --quick``'s with --quick
@@ -72,8 +72,8 @@ def overhead(spec: VariantSpec, meters: list[str], quick: bool) -> list[dict[str
     # the same prepared batches the worker measures (texts cut to their first tokens' words)
     batches = [prepare(model, list(texts[i : i + BATCH])) for i in range(0, len(texts), BATCH)]
     bare_rate(model, batches[:2], 1.0)  # warm up
-    seconds = 5.0 if quick else 20.0
-    window_s = 1.0 if quick else 5.0
+    seconds = 2.0 if quick else 20.0
+    window_s = 0.5 if quick else 5.0
     print(f"overhead: {spec.name}, batch {BATCH}, {default_threads()} threads, "
           f"{'5 windows of ' + str(window_s) + ' s'}")  # fmt: skip
     print(f"  {'meter':<10} {'repeat':>6} {'bare inf/s':>10} {'measured':>9} {'ratio':>6}")
@@ -123,12 +123,12 @@ def tokenisation(spec: VariantSpec) -> dict[str, Any]:
 
 
 def time_to_interval(spec: VariantSpec, meter: str, quick: bool) -> list[dict[str, Any]]:
-    window_s = 0.5 if quick else 2.0
+    window_s = 0.25 if quick else 2.0
     schemes = {
         "adaptive (target 2%)": {
             "windows": 5,
             "target_ci": TARGET,
-            "max_time_s": 20.0 if quick else 600.0,
+            "max_time_s": 8.0 if quick else 600.0,
         },
         "fixed 5 windows": {"windows": 5},
         **({} if quick else {"fixed 10 windows": {"windows": 10}}),

@@ -86,7 +86,7 @@ def meter_cpu_share(make, seconds: float) -> float:
 
 def main() -> None:
     args = parser(__doc__, "short windows (for CI)").parse_args()
-    windows, min_window_s = (3, 0.5) if args.quick else (7, 2.0)
+    windows, min_window_s = (3, 0.25) if args.quick else (7, 2.0)
 
     with tempfile.TemporaryDirectory() as tmp:
         tree = FakePowercap(Path(tmp), intel_layout(), update_s=0.05).start()
