@@ -186,7 +186,8 @@ def run(
     if fleet is not None:
         if repeat != 1:
             raise UserError(f"repeat={repeat} is not supported with the {fleet.kind} executor yet")
-        make_settings(**settings)  # a bad setting is refused here, not on every machine
+        # a bad setting is refused here, not on every machine (max_length is the worker's)
+        make_settings(**{k: v for k, v in settings.items() if k != "max_length"})
         options = {"meter": meter, "meter_options": meter_options, "batch_size": batch_size,
                    "threads": threads, "device": device, **settings}  # fmt: skip
         for failure in unusable:  # not sent to any machine

@@ -240,7 +240,7 @@ def test_joulebench_run_in_python_takes_an_executor_and_its_record_resumes_from_
     outcome = jb.run(
         [sign_of_second, sign_of_first], task, executor=executor, meter="simulated", quiet=True,
         out=out, reports=tmp_path / "r", windows=2, min_window_s=0.15, warmup_s=0.05,
-        warmup_calls=1, seed=3,
+        warmup_calls=1, seed=3, max_length=64,  # max_length: the worker's, not a protocol's
     )  # fmt: skip
     assert isinstance(outcome, fleet_run.FleetOutcome)
     assert outcome.exit_code == 1 and [name for name, _ in outcome.failed_jobs] == ["second"]
