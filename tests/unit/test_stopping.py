@@ -84,7 +84,9 @@ def test_a_plan_past_the_window_cap_stops_there_and_says_the_target_was_not_met(
                 target_ci=0.005, max_windows=30, idle=False)  # fmt: skip
     assert r.target_met is False and r.energy_per_item_j.n == 30
     assert r.stopping["planned_windows"] > 30 and r.stopping["max_windows"] == 30
-    assert "target-not-met" in [f.code for f in r.flags]
+    (flag,) = [f for f in r.flags if f.code == "target-not-met"]
+    assert "max_windows=30" in flag.message
+    assert "--max-windows" in flag.message and "--full" in flag.message  # a way out for each
     assert r.energy_per_item_j.rel_ci95 > 0.005
 
 

@@ -168,7 +168,8 @@ def _flags(
                 f"the windows Stein's rule planned for a ci95 of {settings.target_ci:.1%} of "
                 f"the mean did not fit in max_windows={settings.max_windows} or "
                 f"{settings.max_time_s:.0f} s: the interval is wider; raise max_windows or "
-                "max_time_s (--max-windows, --max-time-s) or measure on a quieter machine",
+                "max_time_s (`run`/`measure` --max-windows, --max-time-s; the demo's --full "
+                "tier has the highest caps) or measure on a quieter machine",
             )
         )
     if energy.interval == stopping_rules.RULE_STEIN:
