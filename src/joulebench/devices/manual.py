@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from scipy.integrate import trapezoid
 
 from joulebench.devices.base import Availability, EnergyReading, MeterAccuracy, Method
 from joulebench.devices.meterlog import PowerLog, read_log
@@ -250,6 +249,8 @@ def energy_from_log(
         times = np.concatenate(([start_s], t_s[inside], [end_s]))
         edges = np.interp([start_s, end_s], t_s, power_w)
         powers = np.concatenate(([edges[0]], power_w[inside], [edges[1]]))
+        from scipy.integrate import trapezoid  # here: slow to import
+
         energy_j = float(trapezoid(powers, times))
         samples = int(((t_s >= start_s) & (t_s <= end_s)).sum())
         details = _details(

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, ClassVar
 
-from scipy.integrate import trapezoid
-
 from joulebench.clock import SYSTEM_CLOCK, Clock
 from joulebench.devices.base import Availability, EnergyReading, MeterAccuracy, Method
 from joulebench.errors import DeviceError, InvalidWindowError, MeterUnavailableError
@@ -387,6 +385,8 @@ class NvmlMeter:
         energies_j = []
         for column in range(len(self._handles)):
             powers = [row[column] for row in self._samples.power_w]
+            from scipy.integrate import trapezoid  # here: slow to import
+
             energy_j = float(trapezoid(powers, times))
             if energy_j <= 0:
                 raise InvalidWindowError("NVML window discarded: the power samples were all zero")

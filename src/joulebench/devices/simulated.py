@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.integrate import trapezoid
 
 from joulebench.clock import SYSTEM_CLOCK, Clock
 from joulebench.devices.base import Availability, EnergyReading, MeterAccuracy, Method
@@ -75,6 +74,8 @@ class SimulatedMeter:
             raise InvalidReadingError(
                 "the simulated power trace gave a negative or non-finite power; fix the trace"
             )
+        from scipy.integrate import trapezoid  # here: slow to import
+
         return float(trapezoid(watts, times))
 
     def begin(self) -> None:

@@ -8,10 +8,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from joulebench.errors import MeasurementError
 from joulebench.harness.stopping import stein_halfwidth
+from joulebench.statistics.quantiles import t_quantile
 
 UNSTABLE_CV = 0.10
 """A coefficient of variation at or above this across windows is flagged (as pyperf does)."""
@@ -86,7 +86,7 @@ def t_halfwidth(std: float, n: int, confidence: float = 0.95) -> float:
     """Half-width of the Student-t interval of a mean of ``n`` values with sample std ``std``."""
     if n < 2:
         raise MeasurementError(f"a confidence interval needs at least 2 windows, got {n}")
-    return float(stats.t.ppf(0.5 + confidence / 2, n - 1) * std / math.sqrt(n))
+    return t_quantile(0.5 + confidence / 2, n - 1) * std / math.sqrt(n)
 
 
 def summarize(

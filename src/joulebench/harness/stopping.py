@@ -28,9 +28,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from joulebench.errors import MeasurementError
+from joulebench.statistics.quantiles import t_quantile
 
 MIN_PILOT = 10
 """Pilot windows of an adaptive run (or ``windows`` if more): fewer makes ``t`` large and the
@@ -50,7 +50,7 @@ def pilot_size(windows: int, pilot_windows: int | None = None) -> int:
 
 
 def _t(n0: int, confidence: float) -> float:
-    return float(stats.t.ppf(0.5 + confidence / 2, n0 - 1))
+    return t_quantile(0.5 + confidence / 2, n0 - 1)
 
 
 def planned_windows(

@@ -20,11 +20,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from joulebench.harness.latency import latency_from_windows, percentiles
 from joulebench.harness.result import MeasureResult
 from joulebench.harness.stats import Summary
+from joulebench.statistics.quantiles import t_quantile
 
 T_INTERVALS = ("student-t", "between-runs")
 """Intervals that are a t interval of ``n`` values' mean with their sample ``std``."""
@@ -66,7 +66,7 @@ def difference(a: Summary, b: Summary, scale: float = 1.0) -> Difference:
         if se == 0:
             return Difference(mean, 0.0, None, WELCH)
         dof = (va + vb) ** 2 / (va**2 / (a.n - 1) + vb**2 / (b.n - 1))
-        return Difference(mean, float(stats.t.ppf(0.975, dof)) * se * abs(scale), dof, WELCH)
+        return Difference(mean, t_quantile(0.975, dof) * se * abs(scale), dof, WELCH)
     return Difference(mean, math.hypot(a.ci95, b.ci95) * abs(scale), None, QUADRATURE)
 
 

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import scipy
-from scipy.stats import bootstrap
 
 MIN_RESAMPLES = 2000
 MAX_RESAMPLES = 9999
@@ -129,6 +128,8 @@ def bca_interval(
     started = time.perf_counter()
     observed = float(statistic(indices))
     chosen = resamples or resamples_for(time.perf_counter() - started, n)
+    from scipy.stats import bootstrap  # here: scipy.stats costs a second at start-up
+
     with warnings.catch_warnings():  # a degenerate distribution: no interval, said below
         warnings.simplefilter("ignore")
         result = bootstrap(

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from joulebench.errors import UserError
 from joulebench.tasks.metrics import Scores, accuracy, macro_f1, top_k_accuracy
@@ -94,6 +93,8 @@ class Classification:
             test_idx = sorted(rng.permutation(indices)[: self.max_test].tolist())
             return Split(self.data.subset([], f"{self.data.source} (train: none)"),
                          self.data.subset(test_idx, f"{self.data.source} (test)"))  # fmt: skip
+        from sklearn.model_selection import train_test_split  # here: sklearn is slow to import
+
         try:
             train_idx, test_idx = train_test_split(
                 indices,

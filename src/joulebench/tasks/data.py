@@ -7,11 +7,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from joulebench.errors import UserError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class TextDataset:
 
 
 def _read_table(path: Path) -> pd.DataFrame:
+    import pandas as pd  # here: pandas is slow to import
+
     suffix = path.suffix.lower()
     try:
         if suffix in (".jsonl", ".ndjson"):

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from joulebench.errors import UserError
 from joulebench.statistics.bootstrap import bca_interval, check_resamples
+from joulebench.statistics.quantiles import t_quantile
 from joulebench.tasks.generic import Metric, metric_name_of, metric_score
 from joulebench.tasks.metrics import Score, Scores
 
@@ -100,7 +100,7 @@ def perplexity_interval(nll: Sequence[float], tokens: Sequence[int]) -> tuple[fl
         raise UserError("a perplexity interval needs at least 2 documents")
     ratio = float(a.sum() / b.sum())
     se = float(np.std(a - ratio * b, ddof=1)) / math.sqrt(count) / float(b.mean())
-    half = float(stats.t.ppf(0.975, count - 1)) * se
+    half = t_quantile(0.975, count - 1) * se
     return math.exp(ratio - half), math.exp(ratio + half)
 
 

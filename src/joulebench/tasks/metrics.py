@@ -7,8 +7,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import binomtest
-from sklearn.metrics import f1_score
 
 from joulebench.errors import UserError
 from joulebench.statistics.bootstrap import Replicates
@@ -85,7 +83,7 @@ def accuracy(predictions: Sequence[int], labels: Sequence[int]) -> Accuracy:
     """Fraction correct, with the 95% Wilson interval (scipy's ``binomtest``)."""
     pred, true = _check(predictions, labels)
     correct = int((pred == true).sum())
-    interval = binomtest(correct, int(true.size)).proportion_ci(0.95, method="wilson")
+    interval = _wilson(correct, int(true.size))
     return Accuracy(
         correct / true.size, float(interval.low), float(interval.high), correct, int(true.size)
     )
@@ -96,7 +94,7 @@ def top_k_accuracy(scores: np.ndarray, labels: Sequence[int], k: int) -> Accurac
     true = np.asarray(labels)
     top = np.argsort(-np.asarray(scores), axis=1, kind="stable")[:, :k]
     correct = int((top == true[:, None]).any(axis=1).sum())
-    interval = binomtest(correct, int(true.size)).proportion_ci(0.95, method="wilson")
+    interval = _wilson(correct, int(true.size))
     return Accuracy(
         correct / true.size, float(interval.low), float(interval.high), correct, int(true.size)
     )
@@ -106,5 +104,20 @@ def macro_f1(predictions: Sequence[int], labels: Sequence[int], n_labels: int) -
     """Unweighted mean of the per-class F1 scores over all ``n_labels`` classes."""
     pred, true = _check(predictions, labels)
     return float(
-        f1_score(true, pred, labels=list(range(n_labels)), average="macro", zero_division=0)
+        _f1_score(true, pred, labels=list(range(n_labels)), average="macro", zero_division=0)
     )
+
+
+def _wilson(correct: int, total: int) -> Any:
+    """scipy's Wilson interval of ``correct`` of ``total`` (scipy.stats imported when first
+    needed: it costs a second at start-up)."""
+    from scipy.stats import binomtest
+
+    return binomtest(correct, total).proportion_ci(0.95, method="wilson")
+
+
+def _f1_score(*args: Any, **kwargs: Any) -> Any:
+    """sklearn's ``f1_score``, imported when first needed (sklearn is slow to import)."""
+    from sklearn.metrics import f1_score
+
+    return f1_score(*args, **kwargs)
