@@ -404,8 +404,10 @@ def _import_scipy_now() -> None:
     """The t quantiles between windows and the trapezoid rule at a window's end come from
     scipy, which ``import joulebench`` leaves for later: importing it now (about a second of
     CPU) keeps that out of every window."""
-    import scipy.integrate
-    import scipy.stats  # noqa: F401
+    import importlib
+
+    for module in ("scipy.stats", "scipy.integrate"):
+        importlib.import_module(module)
 
 
 def _start_session(
