@@ -11,6 +11,7 @@ import os
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 from common import parser, write_json
@@ -26,7 +27,7 @@ PROBE = (
 def time_import(src: str | None, runs: int) -> dict[str, Any]:
     env = dict(os.environ)
     if src:
-        env["PYTHONPATH"] = os.path.abspath(src)
+        env["PYTHONPATH"] = str(Path(src).resolve())
     seconds, modules = [], ""
     for _ in range(runs):
         done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
