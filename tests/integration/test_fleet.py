@@ -209,6 +209,8 @@ def test_a_failed_job_keeps_the_others_results_and_resume_runs_only_it(
     assert list(record["done"]) == ["first"]
     first_file = Path(record["done"]["first"])
     assert first_file.exists()  # stored as it arrived
+    # the results folder reads while the record waits in unfinished/ (it is not a document)
+    assert sorted(load(out)["variant"]) == ["good", "half"]
 
     assert main(["run", "--resume", str(record_path)]) == 0
     assert FlakyExecutor.runs == ["first", "second", "second"]  # only the missing job again

@@ -153,3 +153,39 @@ def test_a_worker_that_dies_mid_run_costs_the_others_none_of_their_windows(tmp_p
         assert len(starts) == 4
         assert min(starts) < died_at  # windows taken before the death were kept
     assert not list((out / "unfinished").glob("*"))
+
+
+@pytest.mark.slow
+def test_ctrl_c_then_resume_sets_the_partial_document_aside_so_no_variant_counts_twice(
+    tmp_path, capsys
+):
+    from joulebench.results import load
+
+    path = experiment(tmp_path)
+    out = tmp_path / "results"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "joulebench.cli.main", "run", str(path), "--out", str(out),
+         "--reports", str(tmp_path / "reports"), "--quiet"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    # two rounds of good, half and idle: every workload has an interval's worth of windows,
+    # so Ctrl-C keeps them (with fewer it saves nothing, and the journal alone remains)
+    while window_lines(out / "unfinished") < 7 and time.monotonic() < deadline:
+        assert child.poll() is None, child.communicate()
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)  # Ctrl-C: the run saves what it has
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 130, err
+    (partial,) = [p for p in out.rglob("*.json") if "unfinished" not in p.parts]
+    journal = next((out / "unfinished").glob("exp-*.journal.jsonl"))
+    assert read_journal(journal).partials == [str(partial)]
+
+    assert main(["run", "--resume", str(journal), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    aside = out / "unfinished" / "superseded" / partial.name
+    assert not partial.exists() and aside.exists()  # kept, out of the results
+    assert f"moved to {aside}" in err
+    frame = load(out)
+    assert sorted(frame["variant"]) == ["good", "half"]  # one row each: not counted twice
+    assert (frame["windows"] == WINDOWS).all()

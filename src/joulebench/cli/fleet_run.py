@@ -27,6 +27,7 @@ from joulebench.config import ExecutorConfig
 from joulebench.errors import JoulebenchError, UserError
 from joulebench.harness.executors.job import Job, JobOutcome
 from joulebench.harness.executors.ray_executor import RayExecutor
+from joulebench.harness.journal import UNFINISHED
 from joulebench.results.store import write_document
 
 FLEET_SUFFIX = ".fleet.json"
@@ -128,7 +129,7 @@ def start_fleet_run(
         "done": {},
         "variant_failures": {},
     }
-    path = out / "unfinished" / f"{run_id}{FLEET_SUFFIX}"
+    path = out / UNFINISHED / f"{run_id}{FLEET_SUFFIX}"
     _write_record(path, record)
     return path, record
 

@@ -28,7 +28,7 @@ from joulebench.cli.pipeline import (
 from joulebench.config import Experiment, load_experiment
 from joulebench.devices.registry import check_meter_name
 from joulebench.errors import JoulebenchError, UserError
-from joulebench.harness.journal import SUFFIX, Journal, JournalState, read_journal
+from joulebench.harness.journal import SUFFIX, UNFINISHED, Journal, JournalState, read_journal
 from joulebench.harness.machine import fingerprint, machine_id
 from joulebench.results.store import ensure_writable
 from joulebench.tasks.configured import task_from_config
@@ -139,14 +139,30 @@ def run(args: argparse.Namespace) -> int:
     code = print_outcome(variant_run, table, path, report, as_json=args.json, stages=events)
     if journal is not None:
         if variant_run.interrupted:
+            journal.partial(path)
             print(
                 f"joulebench: the windows are journalled: finish the run with "
                 f"joulebench run --resume {journal.path}",
                 file=sys.stderr,
             )
         else:
+            _set_aside(read_journal(journal.path).partials, out)
             journal.remove()  # the document holds every window now
     return code
+
+
+def _set_aside(partials: list[str], out: Path) -> None:
+    """Move the documents an interrupted run saved into ``<out>/unfinished/superseded/``: the
+    finished run's document holds their windows, and a report must not count them twice."""
+    aside = out / UNFINISHED / "superseded"
+    for partial in map(Path, partials):
+        if not partial.is_file():
+            continue
+        aside.mkdir(parents=True, exist_ok=True)
+        target = aside / partial.name
+        partial.replace(target)
+        print(f"joulebench: {partial} (saved when the run was interrupted) is superseded by the "
+              f"finished run's document; moved to {target}", file=sys.stderr)  # fmt: skip
 
 
 def _start_fleet(
@@ -223,7 +239,7 @@ def _journal(
     several runs, which a journal does not cover)."""
     if resume is not None:
         return Journal(resume.path, resume.start, fresh=False)
-    folder = out / "unfinished"
+    folder = out / UNFINISHED
     stem = Path(args.experiment).stem
     earlier = sorted(folder.glob(f"{stem}-*{SUFFIX}")) if folder.is_dir() else []
     if earlier and not (args.quiet or args.json):

@@ -32,6 +32,9 @@ from joulebench.harness.result import Discarded, Window
 
 JOURNAL_VERSION = 1
 SUFFIX = ".journal.jsonl"
+UNFINISHED = "unfinished"
+"""The folder of a results folder that holds work in progress (journals, fleet records, the
+documents a finished resume superseded); reading results skips it."""
 
 
 def window_to_record(window: Window) -> dict[str, Any]:
@@ -100,6 +103,10 @@ class Journal:
         """A window that was voided or retaken."""
         self.append({"kind": "discarded", "discarded": asdict(discarded)})
 
+    def partial(self, document: Path) -> None:
+        """The document an interrupted run saved: superseded once a resume finishes the run."""
+        self.append({"kind": "partial", "path": str(document)})
+
     def remove(self) -> None:
         """Delete the journal (its run's document is written)."""
         self.path.unlink(missing_ok=True)
@@ -121,6 +128,8 @@ class JournalState:
     """Rounds begun (the next round's index)."""
     torn_line: bool = False
     """The last line was cut short (the kill came while it was written) and was ignored."""
+    partials: list[str] = field(default_factory=list)
+    """Documents the run saved when it was interrupted (Ctrl-C), each a part of this run."""
 
     @property
     def window_count(self) -> int:
@@ -184,4 +193,6 @@ def read_journal(path: Path | str) -> JournalState:
             state.windows.setdefault(window.label, []).append(window)
         elif kind == "discarded":
             state.discarded.append(Discarded(**record["discarded"]))
+        elif kind == "partial":
+            state.partials.append(str(record["path"]))
     return state

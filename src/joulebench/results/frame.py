@@ -13,6 +13,7 @@ from joulebench.batteries import Battery, inferences_per_charge
 from joulebench.batteries import battery as battery_profile
 from joulebench.devices.base import MEASURED_METHODS
 from joulebench.errors import ResultsError
+from joulebench.harness.journal import UNFINISHED
 from joulebench.results.pytest_benchmark import from_pytest_benchmark, is_pytest_benchmark
 from joulebench.results.schema import check_version, migrate
 
@@ -42,11 +43,16 @@ def _files(path: Path) -> list[Path]:
         return [path]
     if path.is_dir():
         # hidden files and folders hold work in progress (temporary files, unfinished
-        # recordings, build caches), never results
+        # recordings, build caches), and so does "unfinished" (run journals, fleet records,
+        # superseded partial documents): never results
         files = sorted(
             p
             for p in path.rglob("*.json")
-            if not any(part.startswith(".") for part in p.relative_to(path).parts)
+            if not any(
+                part.startswith(".") or part == UNFINISHED
+                for part in p.relative_to(path).parent.parts
+            )
+            and not p.name.startswith(".")
         )
         if not files:
             raise ResultsError(f"no results (*.json) under {path}; run `joulebench measure` first")
