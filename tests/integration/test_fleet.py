@@ -188,15 +188,19 @@ class FlakyExecutor:
         return [], failures
 
 
-@pytest.mark.slow
-def test_a_failed_job_keeps_the_others_results_and_resume_runs_only_it(
-    tmp_path, capsys, monkeypatch
-):
+@pytest.fixture
+def flaky(monkeypatch):
+    """The fleet runs its jobs through :class:`FlakyExecutor`, afresh: job 'second' fails once."""
     from joulebench.cli import fleet_run
 
     monkeypatch.setattr(fleet_run, "EXECUTOR", FlakyExecutor)
     monkeypatch.setattr(FlakyExecutor, "runs", [])
     monkeypatch.setattr(FlakyExecutor, "fail", {"second"})
+    return FlakyExecutor
+
+
+@pytest.mark.slow
+def test_a_failed_job_keeps_the_others_results_and_resume_runs_only_it(tmp_path, capsys, flaky):
     (tmp_path / "killed-at").write_text("0")  # no kill in this test
     path = experiment(tmp_path, "ray")
     out = tmp_path / "results"
@@ -213,7 +217,7 @@ def test_a_failed_job_keeps_the_others_results_and_resume_runs_only_it(
     assert sorted(load(out)["variant"]) == ["good", "half"]
 
     assert main(["run", "--resume", str(record_path)]) == 0
-    assert FlakyExecutor.runs == ["first", "second", "second"]  # only the missing job again
+    assert flaky.runs == ["first", "second", "second"]  # only the missing job again
     assert not record_path.exists()
     names = sorted(json.loads(p.read_text())["extra"]["job"]["name"] for p in out.rglob("*.json"))
     assert names == ["first", "second"]
@@ -222,7 +226,7 @@ def test_a_failed_job_keeps_the_others_results_and_resume_runs_only_it(
 
 @pytest.mark.slow
 def test_joulebench_run_in_python_takes_an_executor_and_its_record_resumes_from_the_cli(
-    tmp_path, capsys, monkeypatch
+    tmp_path, capsys, flaky
 ):
     import numpy as np
 
@@ -230,9 +234,6 @@ def test_joulebench_run_in_python_takes_an_executor_and_its_record_resumes_from_
     from joulebench.cli import fleet_run
     from tests.workloads import sign_of_first, sign_of_second
 
-    monkeypatch.setattr(fleet_run, "EXECUTOR", FlakyExecutor)
-    monkeypatch.setattr(FlakyExecutor, "runs", [])
-    monkeypatch.setattr(FlakyExecutor, "fail", {"second"})
     rng = np.random.default_rng(1)
     x = rng.normal(size=(40, 2))
     task = jb.tasks.from_arrays(x, (x[:, 1] > 0).astype(int))
@@ -256,7 +257,7 @@ def test_joulebench_run_in_python_takes_an_executor_and_its_record_resumes_from_
     assert record["variant_failures"] == {"first": []} and record["experiment"] is None
 
     assert main(["run", "--resume", str(outcome.record_path), "--quiet"]) == 0
-    assert FlakyExecutor.runs == ["first", "second", "second"]
+    assert flaky.runs == ["first", "second", "second"]
     assert not outcome.record_path.exists()
     jobs = sorted(json.loads(p.read_text())["extra"]["job"]["name"] for p in out.rglob("*.json"))
     assert jobs == ["first", "second"]
